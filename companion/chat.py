@@ -141,8 +141,8 @@ class Reply:
 def history_window(history: Sequence[Mapping[str, Any]], window: int) -> list[Mapping[str, Any]]:
     """The recent messages sent to the model, evicted in blocks.
 
-    Dropping old messages in blocks of ``window // 2`` (whole user/assistant
-    pairs) keeps the start of the prompt identical for several turns in a row,
+    Dropping old messages in blocks of about half the window (whole
+    user/assistant pairs) keeps the start of the prompt identical for several turns in a row,
     so the embedded model can reuse its KV cache instead of re-reading the
     whole conversation every turn.
 
@@ -151,14 +151,15 @@ def history_window(history: Sequence[Mapping[str, Any]], window: int) -> list[Ma
         window: the most messages to keep (0 keeps none).
 
     Returns:
-        between ``window - window // 2`` and ``window`` of the newest messages.
+        at most ``window`` of the newest messages (at least ``window - step + 2``,
+        where ``step`` is half the window rounded up to whole pairs).
     """
     if window <= 0:
         return []
     n = len(history)
     if n <= window:
         return list(history)
-    step = max(2, (window // 2) // 2 * 2)
+    step = max(2, (window // 2 + 1) // 2 * 2)
     start = -(-(n - window) // step) * step
     return list(history[start:])
 

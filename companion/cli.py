@@ -276,6 +276,18 @@ def _register_optional() -> None:
         pass
     else:
         app.add_typer(eval_app, name="eval", help="Safety and reply evaluations (exit non-zero below threshold).")
+    try:
+        from companion.ui_cli import ui as ui_command
+    except ImportError:
+        pass
+    else:
+        app.command("ui")(ui_command)
+    try:
+        from companion.api.cli import register as register_api
+    except ImportError:
+        pass
+    else:
+        register_api(app)  # serve, keys create|list|revoke, sessions purge
 
 
 _register_optional()

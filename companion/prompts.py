@@ -49,7 +49,7 @@ def render_context(passages: Sequence[Any], *, excerpt_chars: int = 600) -> str:
         return v["no_context_note"]
     lines = [v["context_header"]]
     for i, p in enumerate(passages, start=1):
-        lines.append(f"[{i}] {p.title}: {shorten(p.text, excerpt_chars)}")
+        lines.append(f"[{i}] (from \"{p.title}\") {shorten(p.text, excerpt_chars)}")
     return "\n".join(lines)
 
 

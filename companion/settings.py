@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "REPO_ROOT", "disable_telemetry"]
 
@@ -96,9 +96,12 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = Field(
         None, description="Fernet key: when set, session text is encrypted at rest."
     )
-    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS (comma-separated or a JSON list)."
+    )
     rate_limit: str = Field("30/minute", description="Per API key / client address (limits syntax).")
     require_api_key: bool = Field(True, description="Require an API key on /v1 routes (the widget uses anonymous tokens).")
+    widget_enabled: bool = Field(True, description="Serve the embeddable widget and issue its anonymous tokens (POST /v1/widget/token).")
     log_level: str = Field("INFO")
 
     @field_validator("data_dir", mode="after")
@@ -109,7 +112,11 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, v: Any) -> Any:
-        if isinstance(v, str) and not v.strip().startswith("["):
+        if isinstance(v, str):
+            if v.strip().startswith("["):
+                import json
+
+                return json.loads(v)
             return [o.strip() for o in v.split(",") if o.strip()]
         return v
 
