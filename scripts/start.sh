@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mode=${1:-ui}
-if [ "$mode" = "ui" ] && .venv/bin/companion --help 2>/dev/null | grep -qE '^\│? *ui '; then
+if [ "$mode" = "ui" ] && .venv/bin/companion --help 2>/dev/null | grep -E '^\│? *ui ' >/dev/null; then  # not -q: an early exit would SIGPIPE companion under pipefail
   exec .venv/bin/companion ui
 fi
 exec .venv/bin/companion chat
