@@ -223,6 +223,16 @@ class Companion:
             self._llm = build_chat_model(self.settings)
         return self._llm
 
+    def forget(self) -> None:
+        """Forget any conversation state held by the model (call after a delete).
+
+        The pipeline itself keeps no conversation; the embedded model keeps the
+        last prompt in its KV cache for prefix reuse, which this clears.
+        """
+        forget = getattr(self._llm, "forget", None)
+        if callable(forget):
+            forget()
+
     # -- input --------------------------------------------------------------------
     def check_message(self, message: Any) -> str:
         """Validate type and emptiness of ``message`` (length is checked after screening).

@@ -103,6 +103,16 @@ class LlamaCppChat(BaseChatModel):
         """The shared ``llama_cpp.Llama`` instance."""
         return load_llama(self.model_path, self.n_ctx, self.n_threads)
 
+    def forget(self) -> None:
+        """Drop the conversation held in the model's KV cache (after a user deletes it).
+
+        The next call re-reads its whole prompt; nothing of the previous
+        conversation can be reused as a prefix.
+        """
+        with self._lock:
+            if load_llama.cache_info().currsize:
+                self.client.reset()
+
     def _params(self, stop: list[str] | None) -> dict[str, Any]:
         return {
             "temperature": self.temperature,

@@ -251,3 +251,17 @@ def test_reply_to_dict_has_the_documented_keys(settings):
         assert key in data
     assert data["level"] == "none"
     assert data["sources"][0]["title"] == BACKSLIDE.title
+
+
+def test_forget_clears_the_models_conversation_state(settings):
+    class RememberingModel(GenericFakeChatModel):
+        forgotten: int = 0
+
+        def forget(self) -> None:
+            self.forgotten += 1
+
+    model = RememberingModel(messages=iter([AIMessage(content="I hear you.")]))
+    bot = Companion(settings, llm=model, retriever=FakeRetriever([]))
+    bot.reply("hello there")
+    bot.forget()
+    assert model.forgotten == 1

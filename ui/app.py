@@ -136,6 +136,7 @@ def _delete_conversation() -> None:
     """Remove the conversation from this session and from anything cached by the page."""
     _clear_conversation()
     st.cache_data.clear()  # the page caches no conversation data; cleared anyway, to be sure
+    get_companion().forget()  # and the embedded model's KV cache of the last prompt
     log.info("conversation deleted by the user")
     st.session_state["flash"] = (
         "success",
