@@ -1,0 +1,193 @@
+"""Layer 4 of the screener: conversation-level risk that accumulates across turns.
+
+A message can be innocuous alone and alarming in context: job loss, then
+"nothing matters", then "how tall is the tallest bridge near here" (DESIGN.md).
+This layer looks at the per-message signals of the earlier USER messages
+(``history``, oldest first) together with the current message's signals and
+applies a few explicit, reviewable rules:
+
+1. **means after distress** (and its siblings: timed finality after
+   distress; a third party unreachable after their distress; a grievance
+   that builds over turns into a veiled threat) -- weak means-seeking now (heights, "how many of
+   my pills would be too many": rule signal ``means_weak``) after any
+   distress, hopelessness or risk earlier -> ``crisis`` (988/AFSP warning
+   sign "looking for a way to kill oneself", read in context).
+2. **carry-over** -- the conversation is labelled by its most severe point so
+   far: an earlier ``crisis`` / ``emergency`` keeps the conversation at
+   ``crisis`` (a retraction such as "never mind" or "lol jk" does not lower it;
+   C-SSRS practice: a disclosure stands until assessed). Earlier ``concern``
+   does not carry by itself.
+3. **accumulated hopelessness** -- three or more turns (current included)
+   with distress / hopelessness signals, the current one among them, and the
+   semantic layer close to crisis on the joined recent turns -> ``crisis``.
+4. **joined context** -- the last few turns joined and run through the
+   semantic layer: catches indirect build-ups no single turn shows (for
+   example a goodbye after distress). Same conservative thresholds.
+
+Per-message signals are cached by text hash (LRU), so the history is not
+re-screened every turn; no text is stored, only levels and signal names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from safety.levels import Evidence, Level
+
+__all__ = ["TurnSignals", "assess_conversation", "MAX_HISTORY", "cached_signals"]
+
+#: Only the most recent turns are considered (older context is stale).
+MAX_HISTORY = 12
+#: Turns joined for the context window (rule 4).
+JOIN_TURNS = 4
+
+
+@dataclass(frozen=True)
+class TurnSignals:
+    """What one user message showed (no text).
+
+    Attributes:
+        level: screened level of the message alone.
+        signals: rule signal names (``distress``, ``hopeless``, ``means``,
+            ``means_weak``, ``goodbye``, ``retraction``) plus ``risk`` when the
+            level is concern or higher.
+        categories: categories the message argued for.
+    """
+
+    level: Level
+    signals: frozenset[str]
+    categories: tuple[str, ...] = ()
+
+
+_cache: OrderedDict[str, TurnSignals] = OrderedDict()
+_lock = threading.Lock()
+_CACHE_MAX = 4096
+
+
+def _key(text: str, locale: str | None) -> str:
+    return hashlib.sha256(f"{locale}\x00{text}".encode("utf-8", "replace")).hexdigest()
+
+
+def cached_signals(text: str, locale: str | None, compute: Callable[[str], TurnSignals],
+                   variant: str = "") -> TurnSignals:
+    """``compute(text)`` memoised by hash of (variant, locale, text).
+
+    ``variant`` names the layer configuration (e.g. semantic on/off) so that a
+    configuration change never reuses signals computed under another one.
+    """
+    k = _key(text, f"{variant}|{locale}")
+    with _lock:
+        hit = _cache.get(k)
+        if hit is not None:
+            _cache.move_to_end(k)
+            return hit
+    val = compute(text)
+    with _lock:
+        _cache[k] = val
+        if len(_cache) > _CACHE_MAX:
+            _cache.popitem(last=False)
+    return val
+
+
+_DISTRESS = {"distress", "hopeless", "risk", "means_weak", "means", "tp_distress"}
+
+
+def assess_conversation(
+    current: TurnSignals,
+    history: Sequence[TurnSignals],
+    joined_semantic: Callable[[], tuple[Level, float]] | None = None,
+) -> tuple[Level, tuple[Evidence, ...], tuple[str, ...]]:
+    """Conversation-level level, evidence and categories.
+
+    Args:
+        current: signals of the current message.
+        history: signals of earlier user messages, oldest first (only the
+            last :data:`MAX_HISTORY` are used).
+        joined_semantic: optional callback returning the semantic layer's
+            (level, p_crisis) on the last turns joined; called lazily, only
+            when the history shows distress.
+
+    Returns:
+        (level, evidence, categories); level ``none`` when nothing applies.
+    """
+    hist = list(history)[-MAX_HISTORY:]
+    if not hist:
+        return Level.NONE, (), ()
+    ev: list[Evidence] = []
+    cats: list[str] = []
+    level = Level.NONE
+    earlier_distress = sum(1 for h in hist if h.signals & _DISTRESS)
+    earlier_max = Level.max(*(h.level for h in hist))
+
+    # 1. means after distress
+    if ("means_weak" in current.signals or "means" in current.signals) and earlier_distress:
+        level = Level.max(level, Level.CRISIS)
+        ev.append(Evidence("conversation", "means_after_distress", Level.CRISIS, "suicidal_ideation",
+                           note=f"{earlier_distress} earlier distress turn(s)"))
+        cats.append("suicidal_ideation")
+
+    # 1a. means in hand now after an earlier means disclosure -> emergency
+    earlier_means = sum(1 for h in hist if h.signals & {"means", "means_weak"})
+    if "means_hold" in current.signals and earlier_means:
+        level = Level.EMERGENCY
+        ev.append(Evidence("conversation", "means_in_hand_after_means", Level.EMERGENCY, "suicidal_ideation",
+                           note=f"{earlier_means} earlier means turn(s)"))
+        cats.append("suicidal_ideation")
+
+    # 1b. timed finality after distress ("won't matter after this weekend")
+    if "finality" in current.signals and earlier_distress and level < Level.CRISIS:
+        level = Level.CRISIS
+        ev.append(Evidence("conversation", "finality_after_distress", Level.CRISIS, "suicidal_ideation",
+                           note=f"{earlier_distress} earlier distress turn(s)"))
+        cats.append("suicidal_ideation")
+
+    # 1c. someone unreachable after a third party's distress or risk
+    earlier_tp = sum(1 for h in hist if "tp_distress" in h.signals or "third_party" in h.categories)
+    if "missing" in current.signals and earlier_tp:
+        level = Level.max(level, Level.CRISIS)
+        ev.append(Evidence("conversation", "third_party_unreachable", Level.CRISIS, "third_party",
+                           note=f"{earlier_tp} earlier third-party turn(s)"))
+        cats.extend(["third_party", "suicidal_ideation"])
+
+    # 1d. grievance building to a veiled threat (harm to others)
+    earlier_grievance = sum(1 for h in hist if "grievance" in h.signals)
+    if "grievance" in current.signals and earlier_grievance >= 2:
+        level = Level.max(level, Level.CRISIS)
+        ev.append(Evidence("conversation", "grievance_to_threat", Level.CRISIS, "harm_to_others",
+                           note=f"{earlier_grievance} earlier grievance turn(s)"))
+        cats.append("harm_to_others")
+
+    # 2. carry-over of an earlier crisis / emergency
+    if earlier_max >= Level.CRISIS and level < Level.CRISIS:
+        level = Level.max(level, Level.CRISIS)
+        ev.append(Evidence("conversation", "earlier_crisis", Level.CRISIS,
+                           next((c for h in reversed(hist) if h.level >= Level.CRISIS for c in h.categories), None),
+                           note="retraction" if "retraction" in current.signals else "carry-over"))
+        for h in hist:
+            if h.level >= Level.CRISIS:
+                cats.extend(c for c in h.categories if c not in ("distress", "history"))
+
+    # 3 + 4. accumulated distress, checked on the joined recent turns
+    if joined_semantic is not None and earlier_distress and level < Level.CRISIS:
+        sem_level, p = joined_semantic()
+        cur_distress = bool(current.signals & _DISTRESS) or current.level >= Level.CONCERN
+        if sem_level >= Level.CRISIS:
+            level = Level.max(level, Level.CRISIS)
+            ev.append(Evidence("conversation", "joined_turns_semantic", Level.CRISIS, "suicidal_ideation",
+                               score=p, note=f"last {JOIN_TURNS} turns"))
+            cats.append("suicidal_ideation")
+        elif earlier_distress >= 2 and cur_distress and p >= 0.5:
+            level = Level.max(level, Level.CRISIS)
+            ev.append(Evidence("conversation", "accumulated_hopelessness", Level.CRISIS, "suicidal_ideation",
+                               score=p, note=f"{earlier_distress + 1} distress turns"))
+            cats.append("suicidal_ideation")
+        elif earlier_distress >= 1 and level < Level.CONCERN:
+            level = Level.CONCERN
+            ev.append(Evidence("conversation", "earlier_distress", Level.CONCERN, "distress",
+                               note=f"{earlier_distress} earlier distress turn(s)"))
+            cats.append("distress")
+    return level, tuple(ev), tuple(dict.fromkeys(cats))

