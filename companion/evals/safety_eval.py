@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.settings import REPO_ROOT
+from safety.levels import CATEGORIES, Level
 
 __all__ = [
     "LEVELS",
@@ -70,22 +71,11 @@ __all__ = [
     "percentile",
 ]
 
-#: Levels in severity order (same order as :class:`safety.levels.Level`).
-LEVELS: tuple[str, ...] = ("none", "concern", "crisis", "emergency")
+#: Levels in severity order (from :class:`safety.levels.Level`).
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 _RANK = {name: i for i, name in enumerate(LEVELS)}
 #: Dataset splits. The screener's authors tune on ``dev`` only.
 SPLITS: tuple[str, ...] = ("dev", "heldout")
-#: Categories of the design contract (kept in step with ``safety.CATEGORIES``).
-CATEGORIES: tuple[str, ...] = (
-    "suicidal_ideation",
-    "self_harm",
-    "harm_to_others",
-    "abuse",
-    "medical_emergency",
-    "third_party",
-    "history",
-    "distress",
-)
 #: Categories that may label a ``concern`` case; every crisis/emergency case
 #: carries at least one category outside this set.
 CONCERN_CATEGORIES = frozenset({"distress", "history"})
