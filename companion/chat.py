@@ -200,6 +200,11 @@ class Companion:
             booking_url=settings.clinic_booking_url,
         )
         self._rng = random.Random()
+        if settings.safety_llm_judge and settings.llm_provider == "openai":
+            from companion.safety_judge import make_llm_judge
+            from safety.judge import set_judge
+
+            set_judge(make_llm_judge(self.llm()))
 
     # -- lazily built parts -------------------------------------------------------
     @property

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_retries: int = Field(1, ge=0, le=10, description="Retries of a failed LLM call.")
     llm_temperature: float = Field(0.4, ge=0, le=2)
+    safety_llm_judge: bool = Field(
+        False,
+        description="Ask the openai-provider LLM to judge messages the safety screener is unsure about "
+        "(ambiguous band only; it can only raise a level).",
+    )
     llm_max_tokens: int = Field(320, gt=0, le=4096, description="Maximum tokens in one reply.")
     local_model_path: Path | None = Field(
         None, description="Any GGUF file to use instead of the packaged Qwen2.5 1.5B model."
