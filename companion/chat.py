@@ -39,6 +39,7 @@ import safety
 from safety import Assessment, Evidence, Level
 from companion.prompts import DISCLOSURE, fallback_text, render_context, voice
 from companion.settings import Settings
+from companion.voice import VoiceShaper, language_directive
 
 __all__ = ["Companion", "Reply", "Source", "InputError", "history_window"]
 
@@ -353,7 +354,9 @@ class Companion:
             warnings.append("no_passages: the library returned nothing (is the index empty? run `companion ingest`)")
         return passages
 
-    def _messages(self, message: str, context: str, history: Sequence[Mapping[str, Any]]) -> list[BaseMessage]:
+    def _messages(
+        self, message: str, context: str, history: Sequence[Mapping[str, Any]], language: str | None = None
+    ) -> list[BaseMessage]:
         msgs: list[BaseMessage] = [SystemMessage(content=voice()["system_prompt"])]
         for m in history_window(history, self.settings.history_turns):
             content = str(m.get("content", ""))
@@ -361,7 +364,9 @@ class Companion:
                 msgs.append(AIMessage(content=content))
             else:
                 msgs.append(HumanMessage(content=_user_prompt(content, m.get("context"))))
-        msgs.append(HumanMessage(content=_user_prompt(message, context)))
+        directive = language_directive(language)
+        current = _user_prompt(message, context)
+        msgs.append(HumanMessage(content=f"{current}\n\n{directive}" if directive else current))
         return msgs
 
     def _grounded(
@@ -385,15 +390,15 @@ class Companion:
         t_gen = time.perf_counter()
         try:
             llm = self.llm()
-            gate = _SentenceGate(assessment.level, locale)
-            for token in llm.stream(self._messages(message, context, history)):
+            gate = _SentenceGate(assessment.level, locale, VoiceShaper(assessment.language, self._rng))
+            for token in llm.stream(self._messages(message, context, history, assessment.language)):
                 piece = token.content if isinstance(token.content, str) else str(token.content)
                 if piece and "first_token" not in timings:
                     timings["first_token"] = time.perf_counter() - t_gen
                 for sentence in gate.feed(piece):
                     released.append(sentence)
                     yield sentence
-                if gate.blocked:
+                if gate.blocked or gate.complete:
                     break
             for sentence in gate.flush():
                 released.append(sentence)
@@ -442,14 +447,25 @@ class Companion:
 
 
 class _SentenceGate:
-    """Releases generated text a sentence at a time, each passing the output checks."""
+    """Releases generated text a sentence at a time.
 
-    def __init__(self, level: Level, locale: str):
+    Each sentence passes the output checks (safety) and is then shaped by the
+    style guide (:class:`companion.voice.VoiceShaper`). ``complete`` turns
+    true when the reply has said enough (generation should stop).
+    """
+
+    def __init__(self, level: Level, locale: str, shaper: VoiceShaper | None = None):
         self.level = level
         self.locale = locale
+        self.shaper = shaper or VoiceShaper()
         self.buffer = ""
         self.blocked = False
         self.failures: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """The style guide's reply is complete (one question asked or length reached)."""
+        return self.shaper.done
 
     def _check(self, sentence: str) -> bool:
         """True when ``sentence`` may be shown; any error in checking blocks it (fail closed)."""
@@ -468,6 +484,9 @@ class _SentenceGate:
         if rescreen.level >= Level.CRISIS:
             self.blocked, self.failures = True, ("rescreen_" + rescreen.level.value,)
             return False
+        if self.shaper.claims_human(sentence):
+            self.blocked, self.failures = True, ("claims_human",)
+            return False
         return True
 
     def feed(self, piece: str) -> list[str]:
@@ -483,14 +502,24 @@ class _SentenceGate:
             if not self._check(sentence):
                 self.buffer = ""
                 break
-            out.append(sentence)
+            out.extend(self.shaper.shape(sentence))
+            if self.shaper.done:
+                self.buffer = ""
+                break
         return out
 
     def flush(self) -> list[str]:
+        """Release what is left at the end of generation.
+
+        A trailing fragment without closing punctuation (the token limit cut
+        it) is dropped when the reply already has sentences.
+        """
         rest, self.buffer = self.buffer, ""
-        if self.blocked or not rest.strip():
+        if self.blocked or self.shaper.done or not rest.strip():
             return []
-        return [rest] if self._check(rest) else []
+        if self.shaper.started and not re.search(r"[.!?…][\"')\]]*\s*$", rest):
+            return []
+        return self.shaper.shape(rest) if self._check(rest) else []
 
 
 def _pieces(text: str) -> Iterator[str]:

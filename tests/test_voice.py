@@ -1,0 +1,78 @@
+"""The style guide holds whatever the model does: what a person would see in the reply."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from companion.chat import Companion
+from companion.settings import Settings
+from companion.voice import VoiceShaper
+from tests.test_chat import BACKSLIDE, FakeRetriever, fake_llm, run
+
+
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path, llm_provider="fake")
+
+
+def test_only_one_question_is_shown_and_generation_stops_after_it(tmp_path):
+    text = (
+        "That sounds really hard, and it makes sense that you're tired after months of effort. "
+        "Setbacks are part of how change usually goes, and they do not erase what you learned [1]. "
+        "Many people find it helps to notice what was different this week. "
+        "What has felt hardest lately? Have you told your therapist? Do you sleep well?"
+    )
+    _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I'm backsliding")
+    assert reply.text.count("?") == 1
+    assert reply.text.rstrip().endswith("What has felt hardest lately?")
+
+
+def test_reply_that_opens_with_an_instruction_gets_a_validating_opener(tmp_path):
+    text = "Try writing down three things that went well today. It can help to see progress [1]."
+    pieces, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "nothing is working")
+    first = re.split(r"(?<=[.!?])\s", reply.text)[0]
+    assert "Try writing" not in first
+    assert VoiceShaper()._validates(first)
+    assert "Try writing down three things" in reply.text
+
+
+def test_prompt_echo_and_repeated_sentences_are_not_shown(tmp_path):
+    text = (
+        "I hear you, and that sounds exhausting. "
+        "First, I reflect and validate what the person feels, then use the numbered passages. "
+        "I hear you, and that sounds exhausting. "
+        "Small steps still count [1]."
+    )
+    _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "so tired")
+    assert "passages" not in reply.text
+    assert reply.text.count("that sounds exhausting") == 1
+    assert "Small steps still count" in reply.text
+
+
+def test_claiming_to_be_a_person_blocks_the_reply(tmp_path):
+    text = "That sounds hard. I'm Dr. Maple, your human pharmacist, and I can advise you. Take care."
+    pieces, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "can you help me")
+    assert "pharmacist" not in "".join(pieces)
+    assert "pharmacist" not in reply.text
+    assert any("claims_human" in w for w in reply.warnings)
+
+
+def test_a_rambling_reply_is_cut_at_a_sentence_boundary_within_the_word_limit(tmp_path):
+    sentence = "It makes sense to feel worn down when healing takes longer than you hoped it would. "
+    _, reply = run(Companion(settings(tmp_path), llm=fake_llm("That sounds hard. " + sentence * 1 + " ".join(f"Point number {i} is one more gentle idea for you to hold." for i in range(40))), retriever=FakeRetriever([BACKSLIDE])), "tired")
+    assert len(re.findall(r"\w+", reply.text)) <= 170
+    assert reply.text.rstrip().endswith(".")
+
+
+def test_spanish_message_asks_the_model_to_reply_in_spanish(tmp_path):
+    bot = Companion(settings(tmp_path), llm=fake_llm("Suena muy difícil. Estoy aquí contigo."), retriever=FakeRetriever([]))
+    msgs = bot._messages("me siento estancada en terapia", "", [], "es")
+    assert "Responde en español" in msgs[-1].content
+    assert "Responde" not in bot._messages("I feel stuck", "", [], "en")[-1].content
+
+
+def test_spanish_opener_when_the_first_sentence_does_not_validate():
+    shaper = VoiceShaper("es", random.Random(1))
+    out = shaper.shape("Intenta escribir lo que sientes.")
+    assert len(out) == 2
+    assert shaper._validates(out[0])
