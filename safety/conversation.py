@@ -12,6 +12,14 @@ applies a few explicit, reviewable rules:
    my pills would be too many": rule signal ``means_weak``) after any
    distress, hopelessness or risk earlier -> ``crisis`` (988/AFSP warning
    sign "looking for a way to kill oneself", read in context).
+1'. **symptoms after ingestion** -- "I took too much of my meds earlier"
+   then "my heart is racing and I can't stay awake" (rule signals
+   ``ingested`` and ``symptom``) -> ``emergency`` (overdose in progress,
+   poison-control guidance); "I did it" / "I took them" (``did_it``) after an
+   earlier crisis or means disclosure -> ``emergency``; a third party
+   unreachable after their crisis-level warning sign -> ``emergency``; a
+   goodbye / thank-you (``goodbye``) after means talk -> ``emergency``; new
+   symptoms after an earlier medical emergency -> ``emergency``.
 2. **carry-over** -- the conversation is labelled by its most severe point so
    far: an earlier ``crisis`` / ``emergency`` keeps the conversation at
    ``crisis`` (a retraction such as "never mind" or "lol jk" does not lower it;
@@ -38,12 +46,16 @@ from dataclasses import dataclass
 
 from safety.levels import Evidence, Level
 
-__all__ = ["TurnSignals", "assess_conversation", "MAX_HISTORY", "cached_signals"]
+__all__ = ["TurnSignals", "assess_conversation", "MAX_HISTORY", "cached_signals", "peek_signals"]
 
 #: Only the most recent turns are considered (older context is stale).
 MAX_HISTORY = 12
 #: Turns joined for the context window (rule 4).
 JOIN_TURNS = 4
+#: Ingestion reported this many turns back still explains symptoms now (rule 1a').
+INGEST_TURNS = 6
+#: An emergency disclosed this many turns back still stands (rule 2).
+EMERGENCY_CARRY = 3
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,12 @@ def cached_signals(text: str, locale: str | None, compute: Callable[[str], TurnS
     return val
 
 
+def peek_signals(text: str, locale: str | None, variant: str = "") -> bool:
+    """Whether :func:`cached_signals` already holds this message (no compute)."""
+    with _lock:
+        return _key(text, f"{variant}|{locale}") in _cache
+
+
 _DISTRESS = {"distress", "hopeless", "risk", "means_weak", "means", "tp_distress"}
 
 
@@ -138,6 +156,41 @@ def assess_conversation(
                            note=f"{earlier_means} earlier means turn(s)"))
         cats.append("suicidal_ideation")
 
+    # 1a'. ingestion earlier + physical symptoms now (or the reverse) -> emergency
+    #      (overdose described across turns: "took too much earlier" ... "heart
+    #      racing, can't stay awake"; poison-control / emergency guidance)
+    earlier_ingested = sum(1 for h in hist[-INGEST_TURNS:] if "ingested" in h.signals)
+    earlier_symptom = sum(1 for h in hist[-INGEST_TURNS:] if "symptom" in h.signals)
+    if ("symptom" in current.signals and earlier_ingested) or ("ingested" in current.signals and earlier_symptom):
+        level = Level.EMERGENCY
+        ev.append(Evidence("conversation", "symptoms_after_ingestion", Level.EMERGENCY, "medical_emergency",
+                           note=f"{earlier_ingested + earlier_symptom} earlier turn(s)"))
+        cats.append("medical_emergency")
+
+    # 1a''. "I did it" / "I took them" after an earlier crisis or means disclosure -> emergency
+    earlier_risky = sum(1 for h in hist if h.level >= Level.CRISIS or h.signals & {"means", "means_weak", "means_hold", "goodbye", "ingested"})
+    if "did_it" in current.signals and earlier_risky:
+        level = Level.EMERGENCY
+        ev.append(Evidence("conversation", "act_after_disclosure", Level.EMERGENCY, "suicidal_ideation",
+                           note=f"{earlier_risky} earlier risk turn(s)"))
+        cats.extend(["suicidal_ideation", "medical_emergency"])
+
+    # 1a'''. a goodbye / thank-you after means talk ("I think I have enough
+    #        now" ... "thanks for everything") -> emergency (imminent)
+    if "goodbye" in current.signals and earlier_means:
+        level = Level.EMERGENCY
+        ev.append(Evidence("conversation", "goodbye_after_means", Level.EMERGENCY, "suicidal_ideation",
+                           note=f"{earlier_means} earlier means turn(s)"))
+        cats.append("suicidal_ideation")
+
+    # 1a''''. new symptoms after an earlier medical emergency -> emergency
+    if "symptom" in current.signals and any(h.level >= Level.EMERGENCY and "medical_emergency" in h.categories
+                                            for h in hist[-INGEST_TURNS:]):
+        level = Level.EMERGENCY
+        ev.append(Evidence("conversation", "symptoms_after_emergency", Level.EMERGENCY, "medical_emergency",
+                           note="earlier medical emergency"))
+        cats.append("medical_emergency")
+
     # 1b. timed finality after distress ("won't matter after this weekend")
     if "finality" in current.signals and earlier_distress and level < Level.CRISIS:
         level = Level.CRISIS
@@ -148,8 +201,12 @@ def assess_conversation(
     # 1c. someone unreachable after a third party's distress or risk
     earlier_tp = sum(1 for h in hist if "tp_distress" in h.signals or "third_party" in h.categories)
     if "missing" in current.signals and earlier_tp:
-        level = Level.max(level, Level.CRISIS)
-        ev.append(Evidence("conversation", "third_party_unreachable", Level.CRISIS, "third_party",
+        # unreachable after a third party's crisis-level warning sign (goodbye,
+        # stated intent): possibly an attempt in progress -> emergency
+        tp_crisis = any(h.level >= Level.CRISIS and "third_party" in h.categories for h in hist)
+        tp_level = Level.EMERGENCY if tp_crisis else Level.CRISIS
+        level = Level.max(level, tp_level)
+        ev.append(Evidence("conversation", "third_party_unreachable", tp_level, "third_party",
                            note=f"{earlier_tp} earlier third-party turn(s)"))
         cats.extend(["third_party", "suicidal_ideation"])
 
@@ -161,7 +218,18 @@ def assess_conversation(
                            note=f"{earlier_grievance} earlier grievance turn(s)"))
         cats.append("harm_to_others")
 
-    # 2. carry-over of an earlier crisis / emergency
+    # 2. carry-over of an earlier crisis / emergency; an emergency disclosed in
+    #    the last EMERGENCY_CARRY turns (means in front of them, pills taken)
+    #    still stands as an emergency after "never mind"
+    recent_em = any(h.level >= Level.EMERGENCY for h in hist[-EMERGENCY_CARRY:])
+    if recent_em and level < Level.EMERGENCY:
+        level = Level.EMERGENCY
+        ev.append(Evidence("conversation", "earlier_emergency", Level.EMERGENCY,
+                           next((c for h in reversed(hist) if h.level >= Level.EMERGENCY for c in h.categories), None),
+                           note="retraction" if "retraction" in current.signals else "carry-over"))
+        for h in hist:
+            if h.level >= Level.EMERGENCY:
+                cats.extend(c for c in h.categories if c not in ("distress", "history"))
     if earlier_max >= Level.CRISIS and level < Level.CRISIS:
         level = Level.max(level, Level.CRISIS)
         ev.append(Evidence("conversation", "earlier_crisis", Level.CRISIS,

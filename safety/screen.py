@@ -160,6 +160,24 @@ def _semantic_skip(norm: Normalized, rr: rules.RuleResult) -> set[int]:
     return skip
 
 
+def _past_only(norm: Normalized, rr: rules.RuleResult) -> set[int]:
+    """Sentences that speak only of the past: a ``past.markers`` phrase of a
+    language with evidence (English always) and no ``past.present`` phrase
+    ("again", "lately", "tonight"). The semantic layer caps these at
+    ``concern`` / history (C-SSRS lifetime vs. recent)."""
+    sets = rules.rule_sets()
+    langs = ["en"] + [lang for lang, s in norm.languages.items() if s > 0 and lang != "en"][:2]
+    out: set[int] = set()
+    for i, sent in enumerate(norm.sentences):
+        for lang in langs:
+            rs = sets[lang]
+            if rs.past is not None and rs.past.search(sent):
+                if not (rs.present is not None and rs.present.search(sent)):
+                    out.add(i)
+                break
+    return out
+
+
 def _language(norm: Normalized, rr: rules.RuleResult, locale: str | None) -> str | None:
     scores = dict(norm.languages)
     for h in rr.hits:
@@ -199,18 +217,40 @@ def _rule_evidence(rr: rules.RuleResult) -> list[Evidence]:
     return out
 
 
-def _single(text: str, locale: str | None, use_semantic: bool = True) -> _Single:
+def _analyse(text: str, locale: str | None) -> tuple[Normalized, rules.RuleResult | None]:
+    """Normalisation + rule layer of one message (``rr`` None when empty)."""
     norm = normalize(text, locale)
     if not norm.text.strip(" .!?\n"):
+        return norm, None
+    return norm, rules.match(norm)
+
+
+def _needs_semantic(norm: Normalized, rr: rules.RuleResult | None) -> bool:
+    """The semantic layer runs only when the rules have not already decided
+    crisis or emergency (it could only add evidence then; skipping it keeps
+    the p99 latency low) and the text has letters."""
+    return rr is not None and semantic.enabled() and rr.level < Level.CRISIS and norm.has_letters
+
+
+def _semantic_windows(norm: Normalized, rr: rules.RuleResult | None) -> list[str]:
+    if not _needs_semantic(norm, rr):
+        return []
+    assert rr is not None
+    return semantic.plan_windows(norm.sentences, _semantic_skip(norm, rr), _past_only(norm, rr))[0]
+
+
+def _single(text: str, locale: str | None, use_semantic: bool = True,
+            pre: tuple[Normalized, rules.RuleResult | None] | None = None) -> _Single:
+    norm, rr = pre if pre is not None else _analyse(text, locale)
+    if rr is None:
         return _Single(Level.NONE, (), frozenset(), None, norm, False)
-    rr = rules.match(norm)
     evidence = _rule_evidence(rr)
     level = rr.level
     signals = set(rr.signals)
     ambiguous = False
-    if use_semantic and semantic.enabled() and level < Level.EMERGENCY and norm.has_letters:
+    if use_semantic and _needs_semantic(norm, rr):
         skip = _semantic_skip(norm, rr)
-        sem = semantic.assess(norm.sentences, skip, _language(norm, rr, locale))
+        sem = semantic.assess(norm.sentences, skip, _language(norm, rr, locale), _past_only(norm, rr))
         ambiguous = sem.ambiguous and level < Level.CRISIS
         if sem.level > Level.NONE:
             evidence.extend(sem.evidence)
@@ -246,8 +286,42 @@ def _categories(level: Level, evidence: Sequence[Evidence], extra: Sequence[str]
     return tuple(order)
 
 
+def _joined_text(recent: Sequence[str], cur_norm: Normalized, locale: str | None,
+                 analyses: dict[str, tuple[Normalized, rules.RuleResult | None]]) -> str:
+    """The last few user turns joined (past-only sentences left out) for the
+    conversation layer's joined-context semantic check."""
+    turns = []
+    norms = [analyses[h][0] if h in analyses else normalize(h, locale)
+             for h in recent[-(conversation.JOIN_TURNS - 1):]]
+    norms.append(cur_norm)
+    empty = rules.RuleResult((), ())
+    for n in norms:
+        past = _past_only(n, empty)
+        turns.append(" ".join(x for i, x in enumerate(n.sentences) if i not in past))
+    return " ".join(t for t in turns if t.strip())
+
+
 def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessment:
-    cur = _single(text, locale)
+    recent = history[-conversation.MAX_HISTORY:]
+    variant = "sem" if semantic.enabled() else "rules"
+    cur_pre = _analyse(text, locale)
+    analyses: dict[str, tuple[Normalized, rules.RuleResult | None]] = {}
+    if semantic.enabled():
+        # One embedding batch per turn: the current message's windows, the
+        # windows of history turns not screened before, and the joined context.
+        wins = _semantic_windows(*cur_pre)
+        for h in recent:
+            if h not in analyses and not conversation.peek_signals(h, locale, variant):
+                analyses[h] = _analyse(h, locale)
+                wins.extend(_semantic_windows(*analyses[h]))
+        if recent:
+            jt = _joined_text(recent, cur_pre[0], locale, analyses)
+            if jt:
+                wins.extend(semantic.windows_for([jt])[0])
+        if wins:
+            semantic.embed(list(dict.fromkeys(wins)))
+
+    cur = _single(text, locale, pre=cur_pre)
     level = cur.level
     evidence = list(cur.evidence)
     extra_cats: list[str] = []
@@ -257,21 +331,20 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
 
     if history:
         def compute(t: str) -> conversation.TurnSignals:
-            s = _single(t, locale)
+            s = _single(t, locale, pre=analyses.get(t))
             cats = tuple(e.category for e in s.evidence if e.category and e.level >= Level.CONCERN)
             return conversation.TurnSignals(s.level, s.signals, tuple(dict.fromkeys(cats + _also_categories(s))))
 
-        recent = history[-conversation.MAX_HISTORY:]
-        variant = "sem" if semantic.enabled() else "rules"
         hist_sig = [conversation.cached_signals(h, locale, compute, variant) for h in recent]
         cur_sig = conversation.TurnSignals(cur.level, cur.signals)
 
         def joined() -> tuple[Level, float]:
             if not semantic.enabled():
                 return Level.NONE, 0.0
-            turns = [normalize(h, locale).text for h in recent[-(conversation.JOIN_TURNS - 1):]]
-            turns.append(cur.norm.text)
-            res = semantic.assess([" ".join(turns)], None, cur.language)
+            jt = _joined_text(recent, cur.norm, locale, analyses)
+            if not jt:
+                return Level.NONE, 0.0
+            res = semantic.assess([jt], None, cur.language)
             return res.level, res.p_crisis
 
         c_level, c_ev, c_cats = conversation.assess_conversation(cur_sig, hist_sig, joined)

@@ -70,6 +70,7 @@ __all__ = [
     "get_model",
     "load_artefact",
     "windows_for",
+    "plan_windows",
     "enabled",
 ]
 
@@ -143,6 +144,11 @@ def get_model() -> Any:
 # LRU cache of embeddings keyed by sha256 of the (normalised) window text, so
 # history messages are not re-embedded every turn. Holds vectors, not text.
 _CACHE_MAX = 4096
+#: Intra-op torch threads for a chat turn's small embedding batch
+#: (``SAFETY_EMBED_THREADS``, default 1) and what counts as small.
+EMBED_THREADS = max(1, int(os.environ.get("SAFETY_EMBED_THREADS", "1") or 1))
+SMALL_BATCH = 16
+_encode_lock = threading.Lock()
 _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -171,14 +177,28 @@ def embed(texts: list[str]) -> np.ndarray:
         import torch
 
         model = get_model()
-        with torch.inference_mode():
-            vecs = model.encode(
-                [texts[i] for i in missing],
-                batch_size=32,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            ).astype(np.float32)
+        # Small batches (a chat turn: a few short windows) run on one intra-op
+        # thread: on a 2-core machine that also serves other work, two torch
+        # threads contend and one MiniLM call went from ~35 ms to ~270 ms
+        # (measured on the team machine under load). Large batches (training,
+        # long texts) keep the default.
+        small = len(missing) <= SMALL_BATCH
+        with _encode_lock:
+            prev = torch.get_num_threads()
+            if small and prev != EMBED_THREADS:
+                torch.set_num_threads(EMBED_THREADS)
+            try:
+                with torch.inference_mode():
+                    vecs = model.encode(
+                        [texts[i] for i in missing],
+                        batch_size=32,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    ).astype(np.float32)
+            finally:
+                if small and prev != EMBED_THREADS:
+                    torch.set_num_threads(prev)
         with _cache_lock:
             for j, i in enumerate(missing):
                 out[i] = vecs[j]
@@ -383,8 +403,28 @@ def decide(sc: dict[str, Any], art: Artefact, english: bool = True, words: int =
     return level, ambiguous
 
 
+def plan_windows(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
+                 past: set[int] | None = None) -> tuple[list[str], int, list[bool]]:
+    """The windows :func:`assess` embeds: ``(windows, total, capped)``.
+
+    Past-only sentences (``past``) are windowed apart from the others and
+    flagged ``capped`` (their level is capped at ``concern`` / history).
+    Exposed so the screener can embed every window of a turn -- current
+    message, uncached history, joined context -- in one batch.
+    """
+    skip = set(skip or ())
+    past = set(past or ()) - skip
+    if past:
+        wins, total = windows_for(sentences, skip | past)
+        others = set(range(len(sentences))) - past
+        p_wins, p_total = windows_for(sentences, others)
+        return wins + p_wins, total + p_total, [False] * len(wins) + [True] * len(p_wins)
+    wins, total = windows_for(sentences, skip)
+    return wins, total, [False] * len(wins)
+
+
 def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
-           language: str | None = "en") -> SemanticResult:
+           language: str | None = "en", past: set[int] | None = None) -> SemanticResult:
     """Run the semantic layer over a message's sentences.
 
     Args:
@@ -392,31 +432,46 @@ def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
         skip: indexes of sentences to leave out (idiom-only sentences).
         language: detected language; anything but ``"en"``/``None`` uses the
             stricter near-duplicate-only decision.
+        past: indexes of sentences that speak only of the past ("two years
+            ago", "when I was a kid", no "again" / "lately"). They are
+            windowed separately from the other sentences and their windows
+            are capped at ``concern`` with category ``history`` (C-SSRS
+            lifetime vs. recent behaviour: a past attempt is a risk factor to
+            ask about, not a current crisis).
 
     Returns:
         :class:`SemanticResult`; evidence carries exemplar ids and scores only.
     """
-    wins, total = windows_for(sentences, skip)
+    wins, total, capped = plan_windows(sentences, skip, past)
     if not wins:
         return SemanticResult(Level.NONE, (), False, 0.0)
     art = load_artefact()
     scores = score(embed(wins), art)
     best_level = Level.NONE
     best: dict[str, Any] | None = None
+    best_capped = False
     ambiguous = False
     p_max = 0.0
     english = language in (None, "en")
-    for win, sc in zip(wins, scores):
+    for win, sc, cap in zip(wins, scores, capped):
         lvl, amb = decide(sc, art, english, len(win.split()))
+        if cap:
+            amb = False
+            lvl = Level.CONCERN if lvl >= Level.CONCERN else lvl
+        else:
+            p_max = max(p_max, sc["p_crisis"])
         ambiguous = ambiguous or amb
-        p_max = max(p_max, sc["p_crisis"])
-        if best is None or lvl > best_level or (lvl == best_level and sc["p_crisis"] > best["p_crisis"]):
-            best_level, best = lvl, sc
+        if best is not None and lvl == best_level and cap and not best_capped:
+            continue  # prefer a present-tense window at the same level
+        if best is None or lvl > best_level or (lvl == best_level and (sc["p_crisis"] > best["p_crisis"] or best_capped)):
+            best_level, best, best_capped = lvl, sc, cap
     evidence: list[Evidence] = []
     note = f"windows {len(wins)}/{total}" + (" (sampled)" if total > len(wins) else "")
     if best is not None and best_level > Level.NONE:
         j = best["j_em"] if best_level == Level.EMERGENCY else (best["j_con"] if best_level == Level.CONCERN else best["j_pos"])
         cat = str(art.category[j]) or None
+        if best_capped:
+            cat = "history"
         evidence.append(
             Evidence(
                 layer="semantic",

@@ -71,9 +71,9 @@ def test_history_is_cached_not_rescreened(monkeypatch: pytest.MonkeyPatch) -> No
     calls = {"n": 0}
     real = screen_mod._single
 
-    def counting(text, locale, use_semantic=True):
+    def counting(text, locale, use_semantic=True, **kw):
         calls["n"] += 1
-        return real(text, locale, use_semantic)
+        return real(text, locale, use_semantic, **kw)
 
     monkeypatch.setattr(screen_mod, "_single", counting)
     hist = ["a first message about my week 123", "a second message about dinner 456"]
