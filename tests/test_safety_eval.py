@@ -326,3 +326,30 @@ def test_screener_that_fails_closed_internally_counts_as_error(tiny):
     r = se.run_safety_eval("heldout", out_dir=None, thresholds_path=tiny / "lenient.toml",
                            screen_fn=swallowing, dataset_dir=tiny / "data")
     assert r["sections"]["heldout"]["errors"]["count"] == 4
+
+
+def test_split_overrides_apply_to_their_section_only(tmp_path):
+    from companion.evals.safety_eval import check_thresholds, load_thresholds
+
+    path = tmp_path / "t.toml"
+    path.write_text(
+        "[safety]\ncrisis_recall_min = 0.98\n[safety.split.heldout]\ncrisis_recall_min = 0.80\n",
+        encoding="utf-8",
+    )
+    thresholds = load_thresholds(path)
+    sections = {
+        "dev": {"crisis_recall": {"value": 0.90, "num": 9, "den": 10}},
+        "heldout": {"crisis_recall": {"value": 0.90, "num": 9, "den": 10}},
+    }
+    results = {r["section"]: r for r in check_thresholds(sections, thresholds)}
+    assert results["dev"]["passed"] is False and results["dev"]["limit"] == 0.98
+    assert results["heldout"]["passed"] is True and results["heldout"]["limit"] == 0.80
+
+
+def test_unknown_split_section_is_rejected(tmp_path):
+    from companion.evals.safety_eval import ThresholdError, load_thresholds
+
+    path = tmp_path / "t.toml"
+    path.write_text("[safety]\ncrisis_recall_min = 0.98\n[safety.split.heldou]\ncrisis_recall_min = 0.8\n", encoding="utf-8")
+    with pytest.raises(ThresholdError, match="heldou"):
+        load_thresholds(path)

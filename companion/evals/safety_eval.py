@@ -578,6 +578,8 @@ def load_thresholds(path: Path | str | None = None) -> dict[str, Any]:
     Keys are ``<metric>_min`` / ``<metric>_max`` with ``<metric>`` from
     :data:`THRESHOLD_METRICS`, plus ``scope``: ``"each"`` (default: every split
     evaluated and the pooled set must pass) or ``"overall"`` (pooled set only).
+    A sub-table ``[safety.split.<section>]`` (section ``dev``, ``heldout`` or
+    ``all``) overrides limits for that section only, with the same key form.
 
     Raises:
         ThresholdError: missing file, invalid TOML, no ``[safety]`` table, an
@@ -594,12 +596,23 @@ def load_thresholds(path: Path | str | None = None) -> dict[str, Any]:
     table = data.get("safety")
     if not isinstance(table, dict):
         raise ThresholdError(f"{p}: no [safety] table")
-    out: dict[str, Any] = {"scope": table.get("scope", "each"), "gates": []}
+    out: dict[str, Any] = {"scope": table.get("scope", "each"), "gates": [], "split_gates": {}}
     if out["scope"] not in ("each", "overall"):
         raise ThresholdError(f"{p}: scope must be 'each' or 'overall'")
+    out["gates"] = _parse_gates(p, {k: v for k, v in table.items() if k not in ("scope", "split")})
+    overrides = table.get("split", {})
+    if not isinstance(overrides, dict):
+        raise ThresholdError(f"{p}: [safety.split] must be a table of sections")
+    for section, limits in overrides.items():
+        if section not in (*SPLITS, "all") or not isinstance(limits, dict):
+            raise ThresholdError(f"{p}: unknown section [safety.split.{section}]; use dev, heldout or all")
+        out["split_gates"][section] = _parse_gates(p, limits)
+    return out
+
+
+def _parse_gates(p: Path, table: dict[str, Any]) -> list[dict[str, Any]]:
+    gates = []
     for key, limit in table.items():
-        if key == "scope":
-            continue
         metric, _, bound = key.rpartition("_")
         if bound not in ("min", "max") or metric not in THRESHOLD_METRICS:
             raise ThresholdError(
@@ -608,8 +621,15 @@ def load_thresholds(path: Path | str | None = None) -> dict[str, Any]:
             )
         if isinstance(limit, bool) or not isinstance(limit, (int, float)):
             raise ThresholdError(f"{p}: {key} must be a number")
-        out["gates"].append({"key": key, "metric": metric, "bound": bound, "limit": float(limit)})
-    return out
+        gates.append({"key": key, "metric": metric, "bound": bound, "limit": float(limit)})
+    return gates
+
+
+def _gates_for(section: str, thresholds: dict[str, Any]) -> list[dict[str, Any]]:
+    """The default gates with the section's overrides (same key) applied."""
+    override = {g["key"]: g for g in thresholds.get("split_gates", {}).get(section, [])}
+    gates = [override.pop(g["key"], g) for g in thresholds["gates"]]
+    return gates + list(override.values())
 
 
 def check_thresholds(sections: dict[str, dict[str, Any]], thresholds: dict[str, Any]) -> list[dict[str, Any]]:
@@ -629,9 +649,9 @@ def check_thresholds(sections: dict[str, dict[str, Any]], thresholds: dict[str, 
     if thresholds.get("scope") == "overall" and len(names) > 1:
         names = ["all"] if "all" in sections else names[-1:]
     results = []
-    for gate in thresholds["gates"]:
-        label, path = THRESHOLD_METRICS[gate["metric"]]
-        for name in names:
+    for name in names:
+        for gate in _gates_for(name, thresholds):
+            label, path = THRESHOLD_METRICS[gate["metric"]]
             value: Any = sections[name]
             for part in path:
                 value = value[part]
