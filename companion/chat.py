@@ -249,7 +249,7 @@ class Companion:
         if not isinstance(message, str):
             raise InputError("wrong_type", f"message must be text (a string), got {type(message).__name__}.")
         message = message.encode("utf-8", "replace").decode("utf-8")  # lone surrogates
-        if not message.strip():
+        if not _visible(message):
             raise InputError("empty", "message is empty: write something to send.")
         return message
 
@@ -400,6 +400,12 @@ class Companion:
                     yield sentence
                 if gate.blocked or gate.complete:
                     break
+                if time.perf_counter() - t_gen > self.settings.llm_timeout_s:
+                    # a slow or looping model must not hold the person waiting
+                    warnings.append("generation_time_limit")
+                    if not "".join(released).strip():
+                        raise TimeoutError(f"no reply within {self.settings.llm_timeout_s:.0f} s")
+                    break
             for sentence in gate.flush():
                 released.append(sentence)
                 yield sentence
@@ -520,6 +526,13 @@ class _SentenceGate:
         if self.shaper.started and not re.search(r"[.!?…][\"')\]]*\s*$", rest):
             return []
         return self.shaper.shape(rest) if self._check(rest) else []
+
+
+def _visible(text: str) -> bool:
+    """True when ``text`` has a character other than white space and invisible format characters."""
+    import unicodedata
+
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -531,7 +531,23 @@ class SessionStore:
                 return False
             conn.execute(delete(messages_table).where(messages_table.c.session_id == session_id))
             conn.execute(delete(sessions_table).where(sessions_table.c.id == session_id))
+        self._scrub()
         return True
+
+    def _scrub(self) -> None:
+        """Push deletions out of SQLite's write-ahead log so erased text is not left on disk.
+
+        ``secure_delete`` (set on every connection) zeroes freed pages; the
+        checkpoint copies them into the database file and truncates the WAL.
+        A failure here is logged, never raised: the delete itself succeeded.
+        """
+        if self.dialect != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception as exc:  # noqa: BLE001 - best effort after a committed delete
+            log.warning("could not checkpoint the session store after a delete (%s)", type(exc).__name__)
 
     def purge(self, older_than_days: float | None = None, *, now: dt.datetime | None = None) -> int:
         """Delete sessions not updated for ``older_than_days`` (default ``retention_days``).
@@ -550,6 +566,7 @@ class SessionStore:
             old = select(sessions_table.c.id).where(sessions_table.c.updated_at < cutoff)
             conn.execute(delete(messages_table).where(messages_table.c.session_id.in_(old)))
             result = conn.execute(delete(sessions_table).where(sessions_table.c.updated_at < cutoff))
+        self._scrub()
         count = int(result.rowcount or 0)
         log.info("purged %d session(s) older than %s days", count, days)
         return count
@@ -563,6 +580,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     try:
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA secure_delete=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:

@@ -13,5 +13,6 @@ fi
 .venv/bin/python -m pytest -q
 .venv/bin/companion eval safety
 if .venv/bin/companion eval --help 2>/dev/null | grep -q replies; then
-  .venv/bin/companion eval replies --subset "${COMPANION_EVAL_SUBSET:-4}"
+  # temperature 0: the same replies on every run, so the gate does not flake
+  COMPANION_LLM_TEMPERATURE=0 .venv/bin/companion eval replies --subset "${COMPANION_EVAL_SUBSET:-4}"
 fi

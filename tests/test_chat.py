@@ -174,7 +174,7 @@ def test_unsafe_sentence_from_the_model_is_never_shown(settings):
 
 @pytest.mark.parametrize(
     ("message", "code"),
-    [("", "empty"), ("   \n\t ", "empty"), (None, "wrong_type"), (42, "wrong_type"), (["hi"], "wrong_type")],
+    [("", "empty"), ("   \n\t ", "empty"), ("\u200b\u200b", "empty"), (None, "wrong_type"), (42, "wrong_type"), (["hi"], "wrong_type")],
 )
 def test_bad_messages_raise_a_clear_input_error(settings, message, code):
     bot = Companion(settings, llm=ExplodingModel(), retriever=FakeRetriever([]))
@@ -265,3 +265,39 @@ def test_forget_clears_the_models_conversation_state(settings):
     bot.reply("hello there")
     bot.forget()
     assert model.forgotten == 1
+
+
+class SlowModel(BaseChatModel):
+    """Streams one sentence, then stalls (a looping or overloaded model)."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "slow"
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+        raise NotImplementedError
+
+    def _stream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any):
+        import time as _time
+
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        for word in ("That ", "sounds ", "really ", "hard. ", "And ", "then "):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word))
+        for _ in range(50):
+            _time.sleep(0.1)
+            yield ChatGenerationChunk(message=AIMessageChunk(content="more "))
+
+
+def test_a_stalled_model_is_cut_off_at_the_time_limit(tmp_path):
+    import time as _time
+
+    s = Settings(data_dir=tmp_path, llm_provider="fake", llm_timeout_s=0.5)
+    bot = Companion(s, llm=SlowModel(), retriever=FakeRetriever([BACKSLIDE]))
+    t = _time.perf_counter()
+    reply = bot.reply("I feel low")
+    assert _time.perf_counter() - t < 3
+    assert reply.text.startswith("That sounds really hard.")
+    assert "more more" not in reply.text
+    assert "generation_time_limit" in reply.warnings

@@ -277,3 +277,21 @@ def test_cli_sessions_purge(cli, tmp_path):
     assert "Purged 1" in cli("sessions", "purge", "--older-than-days", "0").output
     assert store.count_sessions() == 0
     store.dispose()
+
+
+def test_deleted_conversation_text_is_not_left_in_the_sqlite_files(tmp_path):
+    from companion.sessions import NewMessage, SessionStore, new_session_id
+
+    db = tmp_path / "s.sqlite3"
+    store = SessionStore(f"sqlite:///{db}")
+    sid = new_session_id()
+    store.append(
+        sid, "owner-a",
+        [NewMessage("user", "zebra-violet-9182 is my secret"), NewMessage("assistant", "I hear you.")],
+        create=True,
+    )
+    assert store.delete(sid, "owner-a")
+    # checked while the store is still open, as on a running server
+    for path in tmp_path.iterdir():
+        assert b"zebra-violet-9182" not in path.read_bytes(), path.name
+    store.dispose()
