@@ -260,6 +260,34 @@ def load_artefact(path: Path = ARTEFACT_PATH, check_hash: bool = True) -> Artefa
     return art
 
 
+#: Sentences longer than this (words) are also embedded clause by clause.
+CLAUSE_SPLIT_WORDS = 16
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;:]|\s(?:and|but|so|because|cause|then|y|pero|porque|et|mais|und|aber|e|mas)\s)\s*", re.IGNORECASE)
+
+
+def _clause_windows(sentence: str) -> list[str]:
+    """Clauses of a long sentence, joined into windows of at least 6 words (at most 20)."""
+    out: list[str] = []
+    buf: list[str] = []
+    for clause in _CLAUSE_BREAK.split(sentence):
+        words = clause.split()
+        if not words:
+            continue
+        if buf and len(buf) + len(words) > 20:
+            out.append(" ".join(buf))
+            buf = []
+        buf.extend(words)
+        if len(buf) >= 6:
+            out.append(" ".join(buf))
+            buf = []
+    if buf:
+        if out and len(out[-1].split()) + len(buf) <= 20:
+            out[-1] += " " + " ".join(buf)
+        else:
+            out.append(" ".join(buf))
+    return out if len(out) > 1 else []
+
+
 def windows_for(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None) -> tuple[list[str], int]:
     """Cut sentences into embedding windows (<= ``WINDOW_WORDS`` words each).
 
@@ -277,6 +305,9 @@ def windows_for(sentences: tuple[str, ...] | list[str], skip: set[int] | None = 
     buf: list[str] = []
     for s in kept:
         words = s.split()
+        if len(words) > CLAUSE_SPLIT_WORDS:
+            # a run-on sentence dilutes one risky clause among ordinary ones: embed its clauses too
+            wins.extend(_clause_windows(s))
         if len(words) > WINDOW_WORDS:
             if buf:
                 wins.append(" ".join(buf))

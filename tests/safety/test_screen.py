@@ -280,3 +280,14 @@ def test_judge_raises_in_ambiguous_band(semantic_model, monkeypatch: pytest.Monk
     a = screen("lately everything feels far away and grey")
     assert seen and a.level == Level.CRISIS
     assert any(e.layer == "judge" for e in a.evidence)
+
+
+def test_risk_inside_a_long_run_on_sentence_is_not_diluted():
+    """A person venting in one breath: the dangerous clause must still count."""
+    from safety import Level, screen
+
+    text = (
+        "my landlord raised the rent again and i have a bottle of my mums tablets hidden in my room "
+        "and i am going to swallow every one of them tonight and the bus was late and my phone broke"
+    )
+    assert screen(text).level >= Level.CRISIS
