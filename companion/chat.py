@@ -400,11 +400,11 @@ class Companion:
                     yield sentence
                 if gate.blocked or gate.complete:
                     break
-                if time.perf_counter() - t_gen > self.settings.llm_timeout_s:
+                if time.perf_counter() - t_gen > self.settings.reply_time_limit_s:
                     # a slow or looping model must not hold the person waiting
                     warnings.append("generation_time_limit")
                     if not "".join(released).strip():
-                        raise TimeoutError(f"no reply within {self.settings.llm_timeout_s:.0f} s")
+                        raise TimeoutError(f"no reply within {self.settings.reply_time_limit_s:.0f} s")
                     break
             for sentence in gate.flush():
                 released.append(sentence)

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_retries: int = Field(1, ge=0, le=10, description="Retries of a failed LLM call.")
+    reply_time_limit_s: float = Field(
+        150.0, gt=0, description="Longest a reply may keep generating (seconds); the embedded model on "
+        "2 cores needs 30-60 s per turn, so this only stops a looping or starved model."
+    )
     llm_temperature: float = Field(0.4, ge=0, le=2)
     safety_llm_judge: bool = Field(
         False,

@@ -266,7 +266,7 @@ _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:]|\s(?:and|but|so|because|cause|then|y|pe
 
 
 def _clause_windows(sentence: str) -> list[str]:
-    """Clauses of a long sentence, joined into windows of at least 6 words (at most 20)."""
+    """Clauses of a long sentence as windows (6-20 words), plus each neighbouring pair."""
     out: list[str] = []
     buf: list[str] = []
     for clause in _CLAUSE_BREAK.split(sentence):
@@ -285,7 +285,10 @@ def _clause_windows(sentence: str) -> list[str]:
             out[-1] += " " + " ".join(buf)
         else:
             out.append(" ".join(buf))
-    return out if len(out) > 1 else []
+    if len(out) <= 1:
+        return []
+    # neighbouring clauses together too: "i have the tablets" + "i'll take them all tonight"
+    return out + [f"{a} {b}" for a, b in zip(out, out[1:])]
 
 
 def windows_for(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None) -> tuple[list[str], int]:

@@ -293,7 +293,7 @@ class SlowModel(BaseChatModel):
 def test_a_stalled_model_is_cut_off_at_the_time_limit(tmp_path):
     import time as _time
 
-    s = Settings(data_dir=tmp_path, llm_provider="fake", llm_timeout_s=0.5)
+    s = Settings(data_dir=tmp_path, llm_provider="fake", reply_time_limit_s=0.5)
     bot = Companion(s, llm=SlowModel(), retriever=FakeRetriever([BACKSLIDE]))
     t = _time.perf_counter()
     reply = bot.reply("I feel low")
