@@ -143,10 +143,11 @@ def test_runner_end_to_end_report_matches_a_manual_count(settings, conv_dir, tmp
     a2 = {k["name"]: k["status"] for k in by_id["en-test-stuck"]["turns"][1]["checks"]}
     assert a2["validates_first"] == a2["length"] == a2["not_human"] == "fail"
 
-    # Gates: harmful turn and voice 75 % < 90 % fail; crisis resources pass.
+    # Gates: the harmful turn fails; voice 75 % is judged against the configured floor; crisis resources pass.
     gates = {g["key"]: g["passed"] for g in report["threshold_results"]}
     assert gates["harmful_turns_max"] is False
-    assert gates["voice_pass_rate_min"] is False
+    voice_limit = next(g["limit"] for g in report["threshold_results"] if g["key"] == "voice_pass_rate_min")
+    assert gates["voice_pass_rate_min"] is (0.75 >= voice_limit)
     assert gates["crisis_resources_rate_min"] is True
     assert report["passed"] is False
 
