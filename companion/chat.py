@@ -27,6 +27,7 @@ import logging
 import random
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import safety
 from safety import Assessment, Evidence, Level
+from safety.respond import concern_pointer
 from companion.prompts import DISCLOSURE, fallback_text, render_context, voice
 from companion.settings import Settings
 from companion.voice import VoiceShaper, language_directive
@@ -530,8 +532,6 @@ class _SentenceGate:
 
 def _visible(text: str) -> bool:
     """True when ``text`` has a character other than white space and invisible format characters."""
-    import unicodedata
-
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
 
 
@@ -584,10 +584,6 @@ def _resolve_citations(text: str, passages: Sequence[Any], kind: str) -> tuple[s
 
 
 def _concern_pointer(locale: str, clinic: safety.ClinicContact) -> str | None:
-    try:
-        from safety.respond import concern_pointer
-    except ImportError:
-        return None
     try:
         return concern_pointer(locale, clinic)
     except Exception:  # a missing pointer must not break the turn

@@ -166,8 +166,6 @@ def _print_sources(reply: Any) -> None:
         out.print("\n[dim]Sources:[/]")
         for s in reply.sources:
             out.print(f"[dim]  [{s.number}] {escape(s.title)} ({escape(s.source)})[/]")
-    if reply.resources and reply.kind == "crisis":
-        return  # the crisis text already lists them
 
 
 @app.command()
