@@ -39,7 +39,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 import safety
 from safety import Assessment, Evidence, Level
 from safety.respond import concern_pointer
-from companion.prompts import DISCLOSURE, fallback_text, render_context, voice
+from companion.prompts import DISCLOSURE, fallback_text, output_blocked_text, render_context, voice
 from companion.settings import Settings
 from companion.voice import VoiceShaper, language_directive
 
@@ -165,6 +165,15 @@ def history_window(history: Sequence[Mapping[str, Any]], window: int) -> list[Ma
     step = max(2, (window // 2 + 1) // 2 * 2)
     start = -(-(n - window) // step) * step
     return list(history[start:])
+
+
+def _with_retry_nudge(messages: list[BaseMessage], language: str | None) -> list[BaseMessage]:
+    """``messages`` with the retry instruction (``voice.yaml`` ``retry_nudge``) added to the last one."""
+    nudge = voice()["retry_nudge"]
+    directive = language_directive(language)
+    last = messages[-1]
+    content = f"{last.content}\n\n{nudge}" + (f" {directive}" if directive else "")
+    return [*messages[:-1], HumanMessage(content=content)]
 
 
 def _user_prompt(content: str, context: str | None) -> str:
@@ -392,29 +401,39 @@ class Companion:
         t_gen = time.perf_counter()
         try:
             llm = self.llm()
-            gate = _SentenceGate(assessment.level, locale, VoiceShaper(assessment.language, self._rng))
-            for token in llm.stream(self._messages(message, context, history, assessment.language)):
-                piece = token.content if isinstance(token.content, str) else str(token.content)
-                if piece and "first_token" not in timings:
-                    timings["first_token"] = time.perf_counter() - t_gen
-                for sentence in gate.feed(piece):
+            messages = self._messages(message, context, history, assessment.language)
+            for attempt in (1, 2):
+                shaper = VoiceShaper(assessment.language, self._rng, echo_of=message)
+                gate = _SentenceGate(assessment.level, locale, shaper)
+                for token in llm.stream(messages):
+                    piece = token.content if isinstance(token.content, str) else str(token.content)
+                    if piece and "first_token" not in timings:
+                        timings["first_token"] = time.perf_counter() - t_gen
+                    for sentence in gate.feed(piece):
+                        released.append(sentence)
+                        yield sentence
+                    if gate.blocked or gate.complete:
+                        break
+                    if time.perf_counter() - t_gen > self.settings.reply_time_limit_s:
+                        # a slow or looping model must not hold the person waiting
+                        warnings.append("generation_time_limit")
+                        if not "".join(released).strip():
+                            raise TimeoutError(f"no reply within {self.settings.reply_time_limit_s:.0f} s")
+                        break
+                for sentence in gate.flush():
                     released.append(sentence)
                     yield sentence
-                if gate.blocked or gate.complete:
-                    break
-                if time.perf_counter() - t_gen > self.settings.reply_time_limit_s:
-                    # a slow or looping model must not hold the person waiting
-                    warnings.append("generation_time_limit")
-                    if not "".join(released).strip():
-                        raise TimeoutError(f"no reply within {self.settings.reply_time_limit_s:.0f} s")
-                    break
-            for sentence in gate.flush():
-                released.append(sentence)
-                yield sentence
+                if attempt == 1 and not gate.blocked and not "".join(released).strip():
+                    # every sentence was dropped by the style guide (a refusal, an echo of the
+                    # message or of the prompt): ask once more before falling back
+                    warnings.append("empty_reply_retried")
+                    messages = _with_retry_nudge(messages, assessment.language)
+                    continue
+                break
             if gate.blocked:
                 kind = "fallback"
                 warnings.append(f"output_blocked: {','.join(gate.failures)}")
-                closing = voice()["fallback"]["output_blocked"]
+                closing = output_blocked_text(assessment.language)
                 closing = ("\n\n" if released else "") + closing
                 released.append(closing)
                 yield closing
@@ -424,7 +443,7 @@ class Companion:
             log.warning("generation failed (%s); sending fallback reply", type(exc).__name__)
             warnings.append(f"llm_unavailable: {_short_error(exc)}")
             kind = "fallback"
-            text = fallback_text(passages[0] if passages else None, rng=self._rng)
+            text = fallback_text(passages[0] if passages else None, rng=self._rng, language=assessment.language)
             text = ("\n\n" if released else "") + text
             released.append(text)
             yield text

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["voice", "render_context", "fallback_text", "FAKE_REPLIES", "DISCLOSURE"]
+__all__ = ["voice", "render_context", "fallback_text", "output_blocked_text", "FAKE_REPLIES", "DISCLOSURE"]
 
 _VOICE_PATH = Path(__file__).parent / "data" / "voice.yaml"
 
@@ -62,13 +62,36 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(",;:") + " …"
 
 
-def fallback_text(passage: Any | None, *, rng: random.Random | None = None) -> str:
-    """A gentle reply for when the LLM fails, grounded in ``passage`` when given."""
-    v = voice()["fallback"]
+def _translated_fallback(language: str | None) -> dict[str, Any] | None:
+    if not language or language == "en":
+        return None
+    return voice().get("fallback_by_language", {}).get(language)
+
+
+def fallback_text(passage: Any | None, *, rng: random.Random | None = None, language: str | None = None) -> str:
+    """A gentle reply for when the LLM fails, grounded in ``passage`` when given.
+
+    Args:
+        passage: the best retrieved passage (``title``, ``text``) or ``None``.
+        rng: random source for choosing among the variants.
+        language: ISO 639-1 code of the person's message; a language listed in
+            ``fallback_by_language`` gets its own text (which quotes no passage,
+            the library being English). English otherwise.
+    """
     rng = rng or random.Random()
+    translated = _translated_fallback(language)
+    if translated:
+        return rng.choice(translated["without_passage"])
+    v = voice()["fallback"]
     if passage is None:
         return rng.choice(v["without_passage"])
     return rng.choice(v["with_passage"]).format(title=passage.title, excerpt=shorten(passage.text, 280))
+
+
+def output_blocked_text(language: str | None = None) -> str:
+    """The closing line shown when the output checks stop a reply, in the person's language."""
+    translated = _translated_fallback(language)
+    return translated["output_blocked"] if translated else voice()["fallback"]["output_blocked"]
 
 
 DISCLOSURE: str = voice()["disclosure"]

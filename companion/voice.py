@@ -9,8 +9,8 @@ such as "sign as your pharmacist"). The rules here are data in
   first sentence does not);
 * at most one question, and generation stops once it is asked;
 * at most ``max_words`` words, cut at a sentence boundary;
-* sentences that leak the prompt's machinery, or repeat one already shown,
-  are dropped;
+* sentences that leak the prompt's machinery, repeat one already shown, or
+  parrot the person's own words back verbatim, are dropped;
 * a sentence claiming to be a person blocks the reply (see :meth:`claims_human`).
 
 Basis: person-centred and motivational-interviewing practice ("reflect
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import random
 import re
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
@@ -58,6 +59,31 @@ def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+_ECHO_MIN_WORDS = 4
+_ECHO_SIMILARITY = 0.85
+
+
+def _echo_keys(message: str | None) -> list[str]:
+    """Word keys of the person's message, whole and per sentence."""
+    if not message:
+        return []
+    parts = [message, *re.split(r"(?<=[.!?…])\s+|\n+", message)]
+    return [k for k in (_key(p) for p in parts) if k]
+
+
+def _parrots(key: str, echo_keys: list[str]) -> bool:
+    """True when a sentence's words copy the person's message (a verbatim echo, not a reflection).
+
+    A reflection puts the feeling in new words; a small model sometimes pastes
+    the message back instead. Threshold: the sentence is contained in the
+    message, or matches one of its sentences at a similarity ratio >= 0.85
+    (difflib), for sentences of at least 4 words.
+    """
+    if len(key.split()) < _ECHO_MIN_WORDS:
+        return False
+    return any(key in e or SequenceMatcher(None, key, e).ratio() >= _ECHO_SIMILARITY for e in echo_keys)
+
+
 class VoiceShaper:
     """Decides, sentence by sentence, what of a generated reply is shown.
 
@@ -65,13 +91,15 @@ class VoiceShaper:
         language: ISO 639-1 code of the person's message (openers and
             validation markers per language; English when unknown).
         rng: random source for choosing an opener.
+        echo_of: the person's message; sentences that copy it are dropped.
 
     Attributes:
         done: the reply is complete (question asked or length reached): stop generating.
     """
 
-    def __init__(self, language: str | None = None, rng: random.Random | None = None):
+    def __init__(self, language: str | None = None, rng: random.Random | None = None, echo_of: str | None = None):
         rules = _rules()
+        self.echo_keys = _echo_keys(echo_of)
         self.language = language if language in rules["openers"] else "en"
         self.rng = rng or random.Random()
         self.words = 0
@@ -98,7 +126,7 @@ class VoiceShaper:
         if self.done or not sentence.strip():
             return []
         key = _key(sentence)
-        if not key or key in self.seen or any(p.search(sentence) for p in rules["drop"]):
+        if not key or key in self.seen or _parrots(key, self.echo_keys) or any(p.search(sentence) for p in rules["drop"]):
             return []
         is_question = sentence.rstrip().rstrip("\"')]").endswith("?")
         if is_question and self.questions >= 1:

@@ -76,3 +76,42 @@ def test_spanish_opener_when_the_first_sentence_does_not_validate():
     out = shaper.shape("Intenta escribir lo que sientes.")
     assert len(out) == 2
     assert shaper._validates(out[0])
+
+
+def test_a_reply_that_pastes_the_persons_message_back_does_not_show_the_copy(tmp_path):
+    message = "Desde que me corrieron del trabajo ya no le encuentro sentido a nada."
+    text = "Desde que me corrieron del trabajo ya no le encuentro sentido a nada. Perder el trabajo sacude mucho más que la rutina."
+    _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([])), message)
+    assert "me corrieron del trabajo" not in reply.text
+    assert "Perder el trabajo sacude" in reply.text
+
+
+def test_a_reflection_that_reuses_a_few_of_the_persons_words_is_kept():
+    shaper = VoiceShaper("en", random.Random(1), echo_of="I feel like I'm backsliding in therapy and the old anxiety is back.")
+    out = shaper.shape("It makes sense that the old anxiety coming back feels like backsliding.")
+    assert out and "old anxiety coming back" in out[-1]
+
+
+def test_a_draft_dropped_entirely_is_retried_once_with_a_nudge(tmp_path):
+    refusal = "I can't help with that."
+    second = "That sounds really heavy, and I'm glad you said it out loud. Feeling stuck is part of how change goes [1]."
+    llm = fake_llm(refusal, second)
+    _, reply = run(Companion(settings(tmp_path), llm=llm, retriever=FakeRetriever([BACKSLIDE])), "I feel stuck")
+    assert reply.kind == "grounded"
+    assert "Feeling stuck is part of how change goes" in reply.text
+    assert "can't help" not in reply.text
+    assert "empty_reply_retried" in reply.warnings
+
+
+def test_two_empty_drafts_fall_back_in_the_persons_language(tmp_path):
+    llm = fake_llm("No puedo ayudarte con eso.", "No puedo ayudarte con eso.")
+    _, reply = run(Companion(settings(tmp_path), llm=llm, retriever=FakeRetriever([])), "Siento que nada mejora y estoy cansada.")
+    assert reply.kind == "fallback"
+    assert "Gracias por contármelo" in reply.text
+    assert "Thank you" not in reply.text
+
+
+def test_a_bare_greeting_mid_reply_is_not_shown():
+    shaper = VoiceShaper("es", random.Random(1))
+    assert shaper.shape("¡Hola!") == []
+    assert shaper.shape("Hola, qué bueno que escribes; suena a un día pesado.")
