@@ -394,7 +394,12 @@ class Companion:
         t = time.perf_counter()
         passages = self._retrieve(message, history, warnings)
         timings["retrieve"] = time.perf_counter() - t
-        context = render_context(passages)
+        shown_before = "\n".join(
+            str(m.get("context") or "")
+            for m in history_window(history, self.settings.history_turns)
+            if m.get("role") == "user"
+        )
+        context = render_context(passages, shown_before=shown_before)
 
         released: list[str] = []
         kind = "grounded"

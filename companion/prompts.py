@@ -34,22 +34,31 @@ def voice() -> dict[str, Any]:
     return data
 
 
-def render_context(passages: Sequence[Any], *, excerpt_chars: int = 600) -> str:
+def render_context(passages: Sequence[Any], *, excerpt_chars: int = 600, shown_before: str = "") -> str:
     """Render retrieved passages as the numbered block the model cites from.
 
     Args:
         passages: objects with ``title`` and ``text`` (``companion.retrieval.Passage``).
         excerpt_chars: each passage is cut to this many characters at a word boundary.
+        shown_before: the passage blocks of earlier turns that the model still
+            sees in its history. A passage whose excerpt is already there keeps
+            its number but is not repeated (``voice.yaml`` ``repeated_passage_note``):
+            the model has read it, and a follow-up turn's prompt stays short, so
+            the embedded model starts answering sooner.
 
     Returns:
-        ``"<header>\\n[1] Title: text\\n[2] …"``, or the no-context note.
+        ``"<header>\n[1] Title: text\n[2] …"``, or the no-context note.
     """
     v = voice()
     if not passages:
         return v["no_context_note"]
     lines = [v["context_header"]]
     for i, p in enumerate(passages, start=1):
-        lines.append(f"[{i}] (from \"{p.title}\") {shorten(p.text, excerpt_chars)}")
+        excerpt = shorten(p.text, excerpt_chars)
+        if shown_before and excerpt in shown_before:
+            lines.append(f"[{i}] (from \"{p.title}\") {v['repeated_passage_note']}")
+        else:
+            lines.append(f"[{i}] (from \"{p.title}\") {excerpt}")
     return "\n".join(lines)
 
 

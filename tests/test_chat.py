@@ -222,6 +222,29 @@ def test_follow_up_prompt_starts_with_the_previous_prompt(settings):
     assert turn2[len(turn1)].content == "first reply"
 
 
+def test_a_passage_already_in_the_conversation_is_not_pasted_again_but_stays_citable(settings):
+    """Follow-up prompts stay short: a passage the model read in turn 1 is referenced, not repeated."""
+    bot = Companion(settings, llm=fake_llm("That sounds hard. A setback is common [1]. Grounding can help [2]."),
+                    retriever=FakeRetriever([BACKSLIDE, GROUNDING]))
+    from companion.prompts import render_context
+
+    ctx1 = render_context([BACKSLIDE])
+    history = [
+        {"role": "user", "content": "first message", "context": ctx1},
+        {"role": "assistant", "content": "first reply"},
+    ]
+    reply = bot.reply("second message", history)
+    assert BACKSLIDE.text not in reply.context, "turn 2 repeated a passage the model already has"
+    assert GROUNDING.text in reply.context
+    assert "[1]" in reply.context and "When old patterns come back" in reply.context
+    assert [s.title for s in reply.sources] == [BACKSLIDE.title, GROUNDING.title]
+
+    # once turn 1 has left the history window, the passage is pasted in full again
+    long_history = history + [{"role": "user" if i % 2 == 0 else "assistant", "content": f"m{i}"} for i in range(settings.history_turns + 2)]
+    bot2 = Companion(settings, llm=fake_llm("That sounds hard. A setback is common [1]."), retriever=FakeRetriever([BACKSLIDE]))
+    assert BACKSLIDE.text in bot2.reply("third message", long_history).context
+
+
 def test_history_window_evicts_in_blocks_so_the_prefix_stays_stable():
     history = [{"role": "user" if i % 2 == 0 else "assistant", "content": str(i)} for i in range(30)]
     window = 6
