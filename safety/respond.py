@@ -17,7 +17,8 @@ The reply always: validates the feeling; asks directly about safety; lists
 configured; suggests a trusted person; offers a grounding step or a safety
 plan; says it is an AI; keeps the conversation open. For level ``emergency``
 (or category ``medical_emergency``) the emergency number comes first in both
-the text and the resources.
+the text and the resources, and the next step is getting help there
+(``next_step_emergency``), not a breathing exercise.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ _SLOTS_LIST = (
     "clinic",
     "trusted_person",
     "next_step",
+    "next_step_emergency",
     "door_open",
     "concern_pointer",
     "concern_pointer_clinic",
@@ -366,7 +368,9 @@ def respond(
         paragraphs.append(re.sub(r":\s*\.$", ".", sentence))
 
     paragraphs.append(_pick(rng, t["trusted_person"]))
-    paragraphs.append(_pick(rng, t["next_step"]) + " " + _pick(rng, t["door_open"]))
+    # At an emergency the next step is getting help there, not a breathing exercise.
+    step = t["next_step_emergency"] if emergency_first else t["next_step"]
+    paragraphs.append(_pick(rng, step) + " " + _pick(rng, t["door_open"]))
 
     return CrisisReply(
         text="\n\n".join(paragraphs),

@@ -59,7 +59,10 @@ def test_english_crisis_reply_has_every_safe_messaging_element(categories, seed)
     assert "text 988" in t and "988lifeline.org/chat" in t  # not only "call"
     assert re.search(r"\bAI\b", t)  # honest about being an AI
     assert re.search(r"someone you trust|person you could contact|someone near you", t)
-    assert re.search(r"grounding|safety plan|slow breaths", t)
+    if r.emergency_first:  # medical emergency: the next step is getting help there
+        assert re.search(r"tell me when you've called|once you've called", t)
+    else:
+        assert re.search(r"grounding|safety plan|slow breaths", t)
     assert re.search(r"I'm here|I'm still here|not going anywhere|keep writing", t)
     low = t.lower()
     assert not any(b in low for b in BANNED), t
@@ -122,6 +125,17 @@ def test_medical_emergency_category_goes_emergency_first_even_at_crisis_level():
     r = respond(_a(level=Level.CRISIS, categories=("medical_emergency",)), "en-AU", seed=0)
     assert r.emergency_first and r.text.startswith(r.text.split("\n\n")[0])
     assert "000" in r.text.split("\n\n")[0]
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-MX", "fr-FR", "de-DE", "pt-BR"])
+@pytest.mark.parametrize("seed", range(4))
+def test_an_emergency_reply_ends_on_getting_help_there_not_on_a_breathing_exercise(locale, seed):
+    emergency = respond(_a(level=Level.EMERGENCY, categories=("medical_emergency",)), locale, seed=seed).text
+    crisis = respond(_a(level=Level.CRISIS), locale, seed=seed).text
+    last = emergency.split("\n\n")[-1].lower()
+    assert not re.search(r"breath|respir|atme|atem|grounding|five things|cinco cosas|cinq choses|fünf dinge|cinco coisas|plan", last)
+    assert re.search(r"phone|teléfono|téléphone|telefon|telefone", last)
+    assert re.search(r"breath|respir|atme|atem|cinco|cinq|fünf|plan", crisis.split("\n\n")[-1].lower())
 
 
 def test_emergency_without_country_says_local_emergency_number():
