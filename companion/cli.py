@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import companion  # noqa: F401  (turns telemetry off before other imports)
-from companion.settings import REPO_ROOT, Settings, get_settings
+from companion.settings import REPO_ROOT, Settings, describe_settings_error, get_settings
 
 app = typer.Typer(
     name="companion",
@@ -59,7 +59,7 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except Exception as exc:  # pydantic ValidationError: names the bad variable
-        _fail(f"invalid configuration: {exc}")
+        _fail(f"invalid configuration:\n{describe_settings_error(exc)}")
         raise  # unreachable
 
 

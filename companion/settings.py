@@ -173,6 +173,37 @@ def _mask_url_password(url: str) -> str:
     return url
 
 
+def describe_settings_error(exc: BaseException) -> str:
+    """A settings error in the user's terms: the environment variable, the bad value and the expectation.
+
+    Args:
+        exc: usually a pydantic ``ValidationError`` raised by :class:`Settings`;
+            anything else is returned as ``str(exc)``.
+
+    Returns:
+        e.g. ``"COMPANION_RETRIEVAL_K='abc': Input should be a valid integer, ..."``,
+        one line per bad variable, ending with where settings come from. Values of
+        secret fields are never shown.
+    """
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    lines = []
+    for err in errors():
+        field = str(err.get("loc", ("?",))[0])
+        info = Settings.model_fields.get(field)
+        env = f"COMPANION_{field.upper()}"
+        alias = getattr(info, "validation_alias", None) if info else None
+        choices = getattr(alias, "choices", None)
+        if choices:
+            env = " / ".join(str(c) for c in choices)
+        secret = info is not None and "Secret" in str(info.annotation)
+        value = "" if secret or "input" not in err else f"={err['input']!r}"
+        lines.append(f"{env}{value}: {err.get('msg', 'invalid value')}")
+    lines.append("Fix the variable in the environment or in .env (see `companion config` and the README's Configuration section).")
+    return "\n".join(lines)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""

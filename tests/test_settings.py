@@ -35,5 +35,34 @@ def test_invalid_values_are_rejected_with_the_field_name(monkeypatch):
         Settings()
 
 
+def test_a_settings_error_names_the_environment_variable_and_hides_secrets(monkeypatch):
+    from companion.settings import describe_settings_error
+
+    monkeypatch.setenv("COMPANION_RETRIEVAL_K", "zero")
+    monkeypatch.setenv("COMPANION_LLM_PROVIDER", "gpt")
+    with pytest.raises(ValidationError) as info:
+        Settings()
+    text = describe_settings_error(info.value)
+    assert "COMPANION_RETRIEVAL_K='zero'" in text
+    assert "COMPANION_LLM_PROVIDER='gpt'" in text and "'local', 'openai' or 'fake'" in text
+    assert "pydantic.dev" not in text
+
+
+def test_cli_reports_a_bad_variable_by_its_name(monkeypatch):
+    from typer.testing import CliRunner
+
+    from companion.cli import app
+    from companion.settings import get_settings
+
+    monkeypatch.setenv("COMPANION_RETRIEVAL_K", "zero")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["config"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code != 0
+    assert "COMPANION_RETRIEVAL_K='zero'" in result.output
+
+
 def test_default_message_limit_is_4000_characters():
     assert Settings().max_message_chars == 4000

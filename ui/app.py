@@ -32,7 +32,7 @@ import streamlit as st  # noqa: E402
 
 from companion.chat import Companion, InputError, Reply  # noqa: E402
 from companion.prompts import DISCLOSURE  # noqa: E402
-from companion.settings import Settings, get_settings  # noqa: E402
+from companion.settings import Settings, describe_settings_error, get_settings  # noqa: E402
 from ui import components as ui  # noqa: E402
 
 log = logging.getLogger("companion.ui")
@@ -65,7 +65,7 @@ def _settings_or_stop() -> Settings:
     except Exception as exc:  # pydantic ValidationError names the bad variable, never user text
         st.error(
             "The companion is not configured correctly, so it cannot start. "
-            f"For whoever runs this page: {type(exc).__name__}: {exc}"
+            f"For whoever runs this page: {describe_settings_error(exc)}"
         )
         st.stop()
         raise  # unreachable

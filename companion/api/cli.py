@@ -27,12 +27,12 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from companion.settings import get_settings
+    from companion.settings import describe_settings_error, get_settings
 
     try:
         return get_settings()
     except Exception as exc:  # noqa: BLE001 - pydantic names the bad variable
-        _fail(f"invalid configuration: {exc}")
+        _fail(f"invalid configuration:\n{describe_settings_error(exc)}")
 
 
 def _stores():  # type: ignore[no-untyped-def]

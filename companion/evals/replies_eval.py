@@ -1132,14 +1132,16 @@ def replies_command(
     from companion.evals.report import print_report
     from companion.llm import LLMUnavailable
     from companion.retrieval import IndexUnavailable, forget_client
-    from companion.settings import get_settings
+    from rich.markup import escape
+
+    from companion.settings import describe_settings_error, get_settings
 
     console = Console()
     err = Console(stderr=True)
     try:
         base = get_settings()
     except Exception as exc:  # noqa: BLE001 - pydantic names the bad variable
-        err.print(f"[red]error:[/red] invalid configuration: {exc}")
+        err.print(f"[red]error:[/red] invalid configuration:\n{escape(describe_settings_error(exc))}")
         raise typer.Exit(2) from None
     provider = llm.value if llm is not None else base.llm_provider
     folder = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="companion-eval-"))
