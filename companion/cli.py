@@ -164,8 +164,12 @@ def _index_warning(settings: Settings) -> str | None:
 def _print_sources(reply: Any) -> None:
     if reply.sources:
         out.print("\n[dim]Sources:[/]")
-        for s in reply.sources:
-            out.print(f"[dim]  [{s.number}] {escape(s.title)} ({escape(s.source)})[/]")
+        grouped: dict[tuple[str, str], list[int]] = {}
+        for s in reply.sources:  # several passages of one note: one line, all its numbers
+            grouped.setdefault((s.title, s.source), []).append(s.number)
+        for (title, source), numbers in grouped.items():
+            marks = "".join(f"[{n}]" for n in numbers)
+            out.print(f"[dim]  {escape(marks)} {escape(title)} ({escape(source)})[/]")
 
 
 @app.command()

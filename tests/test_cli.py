@@ -92,3 +92,20 @@ def test_python_dash_m_companion_works_like_the_script():
     assert proc.returncode == 0
     for command in ("ask", "chat", "ingest", "config", "screen"):
         assert command in proc.stdout
+
+
+def test_sources_of_one_note_are_listed_once_with_all_their_numbers():
+    from types import SimpleNamespace
+
+    from companion.cli import _print_sources, out
+
+    reply = SimpleNamespace(sources=[
+        SimpleNamespace(number=1, title="Backsliding", source="knowledge/b.md"),
+        SimpleNamespace(number=2, title="Grounding", source="knowledge/g.md"),
+        SimpleNamespace(number=3, title="Backsliding", source="knowledge/b.md"),
+    ])
+    with out.capture() as captured:
+        _print_sources(reply)
+    text = captured.get()
+    assert text.count("Backsliding") == 1
+    assert "[1][3] Backsliding" in text and "[2] Grounding" in text
