@@ -17,6 +17,10 @@ held-out share stay in dev rather than being rounded away everywhere.
 
 ``--check`` re-derives the split from the union of the two files in the tree
 and exits 1 if the assignment differs (reproducibility check, no source needed).
+It checks the first release only: cases numbered from
+:data:`DEV_ONLY_FROM` on (``en-si-201``...) are later dev-only batches written
+by the screener's authors (they must never be in heldout, which would be
+contaminated by them), and are left out of the re-derivation.
 
 Exit codes: 0 ok; 1 check failed; 2 invalid input.
 """
@@ -34,6 +38,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "evals" / "safety"
 KINDS = ("hard_negative", "multi_turn", "obfuscated", "means_seeking")
+#: Case numbers from here on belong to later, dev-only batches (see --check).
+DEV_ONLY_FROM = 200
 FIELD_ORDER = ("id", "text", "history", "locale", "expected_level", "categories", "tags", "note")
 
 
@@ -67,6 +73,12 @@ def dumps(rec: dict) -> str:
     ordered = {k: rec[k] for k in FIELD_ORDER if k in rec and rec[k] is not None}
     text = json.dumps(ordered, ensure_ascii=False)
     return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) == "Cf" else ch for ch in text)
+
+
+def is_dev_only(case_id: str) -> bool:
+    """Whether a case id (``<lang>-<kind>-<nnn>``) belongs to a later, dev-only batch."""
+    tail = case_id.rsplit("-", 1)[-1]
+    return tail.isdigit() and int(tail) >= DEV_ONLY_FROM
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -110,12 +122,19 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             print("\n".join(problems[:50]), file=sys.stderr)
             return 2
-        expected = assign(records, args.seed, args.heldout_fraction)
+        late_held = [r["id"] for r in held if is_dev_only(r["id"])]
+        if late_held:
+            print(f"dev-only batch ids in heldout: {', '.join(late_held)}", file=sys.stderr)
+            return 1
+        first = [r for r in records if not is_dev_only(r["id"])]
+        expected = assign(first, args.seed, args.heldout_fraction)
         actual = {r["id"] for r in held}
         if expected != actual:
             print(f"split differs from seed {args.seed}: {len(expected ^ actual)} ids misplaced", file=sys.stderr)
             return 1
-        print(f"ok: {len(dev)} dev + {len(held)} heldout follow seed {args.seed}")
+        n_late = len(records) - len(first)
+        print(f"ok: {len(dev) - n_late} dev + {len(held)} heldout follow seed {args.seed}; "
+              f"{n_late} dev-only later-batch cases")
         return 0
 
     if args.source is None:
