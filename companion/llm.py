@@ -77,7 +77,24 @@ def load_llama(model_path: str, n_ctx: int, n_threads: int | None) -> Any:
         ) from exc
     # Free the model before interpreter teardown (llama-cpp-python's __del__ fails late in shutdown).
     atexit.register(llama.close)
+    _leave_the_cores_to_llama()
     return llama
+
+
+def _leave_the_cores_to_llama() -> None:
+    """Run torch (the MiniLM embeddings of retrieval and screening) on one thread.
+
+    llama.cpp already uses every core while it generates; torch's own thread
+    pool then competes with it between tokens (the per-sentence output check
+    embeds each sentence). Measured with benches/bench_turn.py on 2 cores:
+    pipeline generation throughput 0.88-0.93x bare llama-cpp-python with torch on
+    2 threads, 0.99x on 1 thread; short-text embeddings do not need more.
+    """
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch comes with the embeddings
+        return
+    torch.set_num_threads(1)
 
 
 class LlamaCppChat(BaseChatModel):
