@@ -167,6 +167,10 @@ def history_window(history: Sequence[Mapping[str, Any]], window: int) -> list[Ma
     return list(history[start:])
 
 
+class _EmptyReply(RuntimeError):
+    """The model answered, but no sentence of its reply passed the checks."""
+
+
 def _with_retry_nudge(messages: list[BaseMessage], language: str | None) -> list[BaseMessage]:
     """``messages`` with the retry instruction (``voice.yaml`` ``retry_nudge``) added to the last one."""
     nudge = voice()["retry_nudge"]
@@ -443,7 +447,15 @@ class Companion:
                 released.append(closing)
                 yield closing
             elif not "".join(released).strip():
-                raise RuntimeError("the model returned an empty reply")
+                raise _EmptyReply("every sentence of two drafts was dropped by the output checks and style guide")
+        except _EmptyReply as exc:
+            # the model answered, but nothing it said could be shown: a quality failure, not an outage
+            log.warning("empty reply after retry; sending fallback reply")
+            warnings.append(f"empty_reply: {exc}")
+            kind = "fallback"
+            text = fallback_text(passages[0] if passages else None, rng=self._rng, language=assessment.language)
+            released.append(text)
+            yield text
         except Exception as exc:
             log.warning("generation failed (%s); sending fallback reply", type(exc).__name__)
             warnings.append(f"llm_unavailable: {_short_error(exc)}")

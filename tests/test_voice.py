@@ -109,6 +109,9 @@ def test_two_empty_drafts_fall_back_in_the_persons_language(tmp_path):
     assert reply.kind == "fallback"
     assert "Gracias por contármelo" in reply.text
     assert "Thank you" not in reply.text
+    # the model answered, so this is a quality failure, not an outage (the eval's availability gate)
+    assert any(w.startswith("empty_reply") for w in reply.warnings)
+    assert not any(w.startswith("llm_unavailable") for w in reply.warnings)
 
 
 def test_a_bare_greeting_mid_reply_is_not_shown():
