@@ -15,26 +15,6 @@ from __future__ import annotations
 import pytest
 
 from safety import Level, screen
-from safety import judge as judge_mod
-from safety import semantic
-
-
-@pytest.fixture
-def rules_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SAFETY_SEMANTIC", "off")
-
-
-@pytest.fixture(scope="session")
-def semantic_model() -> None:
-    semantic.get_model()
-    semantic.load_artefact()
-
-
-@pytest.fixture(autouse=True)
-def no_judge():
-    judge_mod.set_judge(None)
-    yield
-    judge_mod.set_judge(None)
 
 
 CRISIS = [

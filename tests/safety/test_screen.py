@@ -16,24 +16,6 @@ from safety import judge as judge_mod
 from safety import rules, semantic
 
 
-@pytest.fixture
-def rules_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SAFETY_SEMANTIC", "off")
-
-
-@pytest.fixture(scope="session")
-def semantic_model() -> None:
-    semantic.get_model()  # loaded once per test session
-    semantic.load_artefact()
-
-
-@pytest.fixture(autouse=True)
-def no_judge():
-    judge_mod.set_judge(None)
-    yield
-    judge_mod.set_judge(None)
-
-
 # ----------------------------------------------------------------- positives
 POSITIVES = [
     # (text, locale, minimum level, a category that must be present)
