@@ -118,3 +118,12 @@ def test_a_bare_greeting_mid_reply_is_not_shown():
     shaper = VoiceShaper("es", random.Random(1))
     assert shaper.shape("¡Hola!") == []
     assert shaper.shape("Hola, qué bueno que escribes; suena a un día pesado.")
+
+
+def test_a_passage_pasted_with_its_prompt_layout_is_not_shown(tmp_path):
+    text = ("I hear how discouraging this is. Here's something that might help. "
+            "[1] (from \"When old patterns come back\") A setback after months of progress is common. "
+            "Old feelings coming back does not erase what you learned [1].")
+    _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I'm backsliding")
+    assert "(from" not in reply.text
+    assert "does not erase what you learned" in reply.text
