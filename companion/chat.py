@@ -47,7 +47,12 @@ __all__ = ["Companion", "Reply", "Source", "InputError", "history_window"]
 
 log = logging.getLogger(__name__)
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
+# A sentence ends at . ! ? … (plus closing quotes/brackets) and white space, or at a line
+# break; not after a title abbreviation ("Dr. Maple" is one sentence).
+_SENTENCE_END = re.compile(
+    r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bDra\.)(?<!\bSr\.)(?<!\bSra\.)(?<!\bSt\.)"
+    r"(?<=[.!?…])[\"')\]]*\s+|\n+"
+)
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 
 

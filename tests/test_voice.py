@@ -127,3 +127,11 @@ def test_a_passage_pasted_with_its_prompt_layout_is_not_shown(tmp_path):
     _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I'm backsliding")
     assert "(from" not in reply.text
     assert "does not erase what you learned" in reply.text
+
+
+def test_a_title_abbreviation_does_not_end_a_sentence(tmp_path):
+    """'Dr.' must not be shown on its own before the rest of its sentence is checked."""
+    text = "I hear you, and that sounds exhausting. Dr. Maple here, and I am your pharmacist."
+    _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I can't sleep")
+    assert reply.kind == "fallback"  # the human claim blocked the sentence
+    assert "Dr." not in reply.text  # and no dangling fragment of it was shown
