@@ -11,6 +11,8 @@ such as "sign as your pharmacist"). The rules here are data in
 * at most ``max_words`` words, cut at a sentence boundary;
 * sentences that leak the prompt's machinery, repeat one already shown, or
   parrot the person's own words back verbatim, are dropped;
+* a passage pasted with its prompt layout (``[3] (from "Title") text``) keeps
+  its text and its citation, without the layout;
 * a sentence claiming to be a person blocks the reply (see :meth:`claims_human`).
 
 Basis: person-centred and motivational-interviewing practice ("reflect
@@ -71,6 +73,22 @@ def _echo_keys(message: str | None) -> list[str]:
     return [k for k in (_key(p) for p in parts) if k]
 
 
+_PASSAGE_LAYOUT = re.compile(r"\[(\d{1,2})\]\s*\(from [\"“][^\"”]{0,200}[\"”]\)\s*")
+
+
+def _strip_passage_layout(sentence: str) -> str:
+    """``'[3] (from "Title") Text.'`` -> ``'Text [3].'``: the prompt's layout is not shown, the citation stays."""
+    m = _PASSAGE_LAYOUT.search(sentence)
+    if not m:
+        return sentence
+    rest = (sentence[: m.start()] + sentence[m.end() :]).rstrip()
+    if not rest.strip():
+        return ""
+    trailing = sentence[len(sentence.rstrip()):]
+    cut = len(rest) - 1 if rest[-1] in ".!?…" else len(rest)  # before a bare final mark, else at the end
+    return f"{rest[:cut]} [{m.group(1)}]{rest[cut:]}{trailing}"
+
+
 def _parrots(key: str, echo_keys: list[str]) -> bool:
     """True when a sentence's words copy the person's message (a verbatim echo, not a reflection).
 
@@ -125,6 +143,7 @@ class VoiceShaper:
         rules = _rules()
         if self.done or not sentence.strip():
             return []
+        sentence = _strip_passage_layout(sentence)
         key = _key(sentence)
         if not key or key in self.seen or _parrots(key, self.echo_keys) or any(p.search(sentence) for p in rules["drop"]):
             return []

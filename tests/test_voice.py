@@ -120,13 +120,14 @@ def test_a_bare_greeting_mid_reply_is_not_shown():
     assert shaper.shape("Hola, qué bueno que escribes; suena a un día pesado.")
 
 
-def test_a_passage_pasted_with_its_prompt_layout_is_not_shown(tmp_path):
+def test_a_passage_pasted_with_its_prompt_layout_keeps_its_text_and_citation_not_the_layout(tmp_path):
     text = ("I hear how discouraging this is. Here's something that might help. "
             "[1] (from \"When old patterns come back\") A setback after months of progress is common. "
-            "Old feelings coming back does not erase what you learned [1].")
+            "Old feelings coming back does not erase what you learned.")
     _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I'm backsliding")
     assert "(from" not in reply.text
-    assert "does not erase what you learned" in reply.text
+    assert "A setback after months of progress is common [1]." in reply.text
+    assert [s.title for s in reply.sources] == [BACKSLIDE.title]
 
 
 def test_a_title_abbreviation_does_not_end_a_sentence(tmp_path):
