@@ -607,9 +607,10 @@ def _resolve_citations(text: str, passages: Sequence[Any], kind: str) -> tuple[s
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     sources = []
     for i, p in enumerate(passages, start=1):
-        if cited and i not in cited:
-            continue
-        if kind == "fallback" and i != 1:
+        if kind == "fallback":  # the fallback quotes passage 1; keep any passage the partial reply cited
+            if i != 1 and i not in cited:
+                continue
+        elif cited and i not in cited:
             continue
         sources.append(
             Source(

@@ -286,18 +286,22 @@ def _categories(level: Level, evidence: Sequence[Evidence], extra: Sequence[str]
     return tuple(order)
 
 
-def _joined_text(recent: Sequence[str], cur_norm: Normalized, locale: str | None,
+def _joined_text(recent: Sequence[str], cur: tuple[Normalized, rules.RuleResult | None], locale: str | None,
                  analyses: dict[str, tuple[Normalized, rules.RuleResult | None]]) -> str:
-    """The last few user turns joined (past-only sentences left out) for the
-    conversation layer's joined-context semantic check."""
+    """The last few user turns joined for the conversation layer's
+    joined-context semantic check, leaving out the sentences the single-turn
+    semantic layer would not escalate either: past-only, negated, idiom and
+    general-question sentences ("I'm not going to hurt myself, don't worry"
+    must not lend its words to the next turn's sadness)."""
     turns = []
-    norms = [analyses[h][0] if h in analyses else normalize(h, locale)
+    pairs = [analyses[h] if h in analyses else _analyse(h, locale)
              for h in recent[-(conversation.JOIN_TURNS - 1):]]
-    norms.append(cur_norm)
+    pairs.append(cur)
     empty = rules.RuleResult((), ())
-    for n in norms:
-        past = _past_only(n, empty)
-        turns.append(" ".join(x for i, x in enumerate(n.sentences) if i not in past))
+    for n, rr in pairs:
+        rr = rr if rr is not None else empty
+        skip = _past_only(n, rr) | _semantic_skip(n, rr)
+        turns.append(" ".join(x for i, x in enumerate(n.sentences) if i not in skip))
     return " ".join(t for t in turns if t.strip())
 
 
@@ -315,7 +319,7 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
                 analyses[h] = _analyse(h, locale)
                 wins.extend(_semantic_windows(*analyses[h]))
         if recent:
-            jt = _joined_text(recent, cur_pre[0], locale, analyses)
+            jt = _joined_text(recent, cur_pre, locale, analyses)
             if jt:
                 wins.extend(semantic.windows_for([jt])[0])
         if wins:
@@ -341,7 +345,7 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
         def joined() -> tuple[Level, float]:
             if not semantic.enabled():
                 return Level.NONE, 0.0
-            jt = _joined_text(recent, cur.norm, locale, analyses)
+            jt = _joined_text(recent, cur_pre, locale, analyses)
             if not jt:
                 return Level.NONE, 0.0
             res = semantic.assess([jt], None, cur.language)

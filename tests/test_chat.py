@@ -172,6 +172,14 @@ def test_unsafe_sentence_from_the_model_is_never_shown(settings):
     assert shown.startswith("I'm sorry you're going through this."), "safe sentences before the bad one stay"
 
 
+def test_a_citation_shown_before_a_blocked_sentence_stays_a_listed_source(settings):
+    bad = "That sounds hard. Grounding can help [2]. You clearly have bipolar disorder, so take 300 mg of lithium."
+    bot = Companion(settings, llm=fake_llm(bad), retriever=FakeRetriever([BACKSLIDE, GROUNDING]))
+    _, reply = run(bot, "my moods swing a lot")
+    assert reply.kind == "fallback" and "[2]" in reply.text
+    assert 2 in [s.number for s in reply.sources], "every [n] in the text must name a listed source"
+
+
 @pytest.mark.parametrize(
     ("message", "code"),
     [("", "empty"), ("   \n\t ", "empty"), ("\u200b\u200b", "empty"), (None, "wrong_type"), (42, "wrong_type"), (["hi"], "wrong_type")],
