@@ -73,6 +73,7 @@ def _echo_keys(message: str | None) -> list[str]:
     return [k for k in (_key(p) for p in parts) if k]
 
 
+_CITATION_MARK = re.compile(r"\[\d{1,2}\]")
 _PASSAGE_LAYOUT = re.compile(r"\[(\d{1,2})\]\s*\(from [\"“][^\"”]{0,200}[\"”]\)\s*")
 
 
@@ -144,6 +145,8 @@ class VoiceShaper:
         if self.done or not sentence.strip():
             return []
         sentence = _strip_passage_layout(sentence)
+        if not re.search(r"[^\W\d_]", _CITATION_MARK.sub("", sentence)):
+            return []  # a bare "[1]" or a number: nothing to read
         key = _key(sentence)
         if not key or key in self.seen or _parrots(key, self.echo_keys) or any(p.search(sentence) for p in rules["drop"]):
             return []

@@ -136,3 +136,23 @@ def test_a_title_abbreviation_does_not_end_a_sentence(tmp_path):
     _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I can't sleep")
     assert reply.kind == "fallback"  # the human claim blocked the sentence
     assert "Dr." not in reply.text  # and no dangling fragment of it was shown
+
+
+def test_every_canned_fallback_meets_the_style_guide_length():
+    """A person who gets a fallback still gets a reply of the companion's usual length."""
+    from companion.evals.reply_checks import check_length
+    from companion.prompts import voice
+
+    v = voice()
+    texts = [*v["fallback"]["without_passage"], v["fallback"]["output_blocked"]]
+    for lang in v["fallback_by_language"].values():
+        texts += [*lang["without_passage"], lang["output_blocked"]]
+    for text in texts:
+        result = check_length(text)
+        assert result.status == "pass", (result.detail, text[:60])
+
+
+def test_a_sentence_that_is_only_a_citation_is_not_shown():
+    shaper = VoiceShaper("en", random.Random(1))
+    assert shaper.shape("[1] ") == []
+    assert shaper.shape("That sounds heavy [1].")
