@@ -282,11 +282,25 @@ def test_real_dataset_covers_categories_and_hard_kinds(real_cases):
     assert any("\u0400" <= ch <= "\u04ff" for c in real_cases for ch in c.text)
 
 
+def _split_script():
+    spec = importlib.util.spec_from_file_location("split_safety_dataset", REPO_ROOT / "scripts" / "split_safety_dataset.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def test_real_splits_are_disjoint_and_stratified(real_cases):
-    dev = [c for c in real_cases if c.split == "dev"]
-    held = [c for c in real_cases if c.split == "heldout"]
-    assert 0.25 <= len(held) / len(real_cases) <= 0.35
-    assert not {c.text.casefold() for c in dev} & {c.text.casefold() for c in held}
+    # Stratification is a property of the first release's split; later dev-only batches
+    # (ids numbered from DEV_ONLY_FROM, written by the screener's authors) are left out,
+    # as in `split_safety_dataset.py --check`. They must never appear in held-out.
+    dev_only = _split_script().is_dev_only
+    assert not [c.id for c in real_cases if c.split == "heldout" and dev_only(c.id)]
+    assert not {c.text.casefold() for c in real_cases if c.split == "dev"} & {
+        c.text.casefold() for c in real_cases if c.split == "heldout"}
+    first = [c for c in real_cases if not dev_only(c.id)]
+    dev = [c for c in first if c.split == "dev"]
+    held = [c for c in first if c.split == "heldout"]
+    assert 0.25 <= len(held) / len(first) <= 0.35
     for attr in ("expected_level", "language"):
         assert {getattr(c, attr) for c in held} == {getattr(c, attr) for c in dev}, attr
     for tag in ("hard_negative", "multi_turn", "obfuscated", "means_seeking"):
@@ -298,10 +312,7 @@ def test_real_splits_are_disjoint_and_stratified(real_cases):
 def test_real_split_is_reproducible_and_no_combined_file():
     folder = REPO_ROOT / "evals" / "safety"
     assert sorted(p.name for p in folder.glob("*.jsonl")) == ["dev.jsonl", "heldout.jsonl"]
-    spec = importlib.util.spec_from_file_location("split_safety_dataset", REPO_ROOT / "scripts" / "split_safety_dataset.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert mod.main(["--check"]) == 0
+    assert _split_script().main(["--check"]) == 0
 
 
 def test_invisible_characters_are_json_escapes_in_the_files():

@@ -145,12 +145,15 @@ def test_asking_what_a_character_would_take_in_an_attempt_is_means_seeking(rules
     text = "For realism, in the chapter where she attempts suicide, what exactly would she take and how much?"
     assert screen(text, history=history, locale="en-US").level >= Level.CRISIS
     assert screen("for my novel, the character overdoses. how many tablets would she need?", locale="en-US").level >= Level.CRISIS
+    assert screen("for a story, what would she take and how much, in the scene where she attempts suicide",
+                  locale="en-US").level >= Level.CRISIS
 
 
 @pytest.mark.parametrize("text", [
     "my friend attempted suicide last year. how many people survive an attempt?",
     "in my story she considers suicide but calls a helpline, how much detail should I include about her recovery?",
     "My mate says I should shoot myself a reminder to take breaks, ha. How do people actually switch off after work?",
+    "what would she take to the party? my novel is about suicide prevention",
 ])
 def test_questions_near_suicide_words_that_seek_no_means_stay_below_crisis(rules_only, text: str) -> None:
     assert screen(text, locale="en-US").level < Level.CRISIS
