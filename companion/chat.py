@@ -39,7 +39,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 import safety
 from safety import Assessment, Evidence, Level
 from safety.respond import concern_pointer
-from companion.prompts import DISCLOSURE, fallback_text, output_blocked_text, render_context, voice
+from companion.prompts import CITATION, DISCLOSURE, fallback_text, output_blocked_text, render_context, voice
 from companion.settings import Settings
 from companion.voice import VoiceShaper, language_directive
 
@@ -53,7 +53,6 @@ _SENTENCE_END = re.compile(
     r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bDra\.)(?<!\bSr\.)(?<!\bSra\.)(?<!\bSt\.)"
     r"(?<=[.!?…])[\"')\]]*\s+|\n+"
 )
-_CITATION = re.compile(r"\[(\d{1,2})\]")
 
 
 class InputError(ValueError):
@@ -453,17 +452,14 @@ class Companion:
                 yield closing
             elif not "".join(released).strip():
                 raise _EmptyReply("every sentence of two drafts was dropped by the output checks and style guide")
-        except _EmptyReply as exc:
-            # the model answered, but nothing it said could be shown: a quality failure, not an outage
-            log.warning("empty reply after retry; sending fallback reply")
-            warnings.append(f"empty_reply: {exc}")
-            kind = "fallback"
-            text = fallback_text(passages[0] if passages else None, rng=self._rng, language=assessment.language)
-            released.append(text)
-            yield text
         except Exception as exc:
-            log.warning("generation failed (%s); sending fallback reply", type(exc).__name__)
-            warnings.append(f"llm_unavailable: {_short_error(exc)}")
+            if isinstance(exc, _EmptyReply):
+                # the model answered, but nothing it said could be shown: a quality failure, not an outage
+                log.warning("empty reply after retry; sending fallback reply")
+                warnings.append(f"empty_reply: {exc}")
+            else:
+                log.warning("generation failed (%s); sending fallback reply", type(exc).__name__)
+                warnings.append(f"llm_unavailable: {_short_error(exc)}")
             kind = "fallback"
             text = fallback_text(passages[0] if passages else None, rng=self._rng, language=assessment.language)
             text = ("\n\n" if released else "") + text
@@ -603,7 +599,7 @@ def _resolve_citations(text: str, passages: Sequence[Any], kind: str) -> tuple[s
             return m.group(0)
         return ""
 
-    text = _CITATION.sub(fix, text)
+    text = CITATION.sub(fix, text)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     sources = []
     for i, p in enumerate(passages, start=1):

@@ -7,6 +7,7 @@ this module loads them once and renders the chat messages for one turn.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -14,9 +15,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["voice", "render_context", "fallback_text", "output_blocked_text", "FAKE_REPLIES", "DISCLOSURE"]
+__all__ = ["voice", "render_context", "CITATION", "PASSAGE_LAYOUT", "fallback_text", "output_blocked_text", "FAKE_REPLIES", "DISCLOSURE"]
 
 _VOICE_PATH = Path(__file__).parent / "data" / "voice.yaml"
+
+#: A citation marker as the model is asked to write it (``[1]``); group 1 is the number.
+CITATION = re.compile(r"\[(\d{1,2})\]")
+#: A passage line as :func:`render_context` lays it out (``[1] (from "Title") ``), when a
+#: model pastes it back; group 1 is the number.
+PASSAGE_LAYOUT = re.compile(r"\[(\d{1,2})\]\s*\(from [\"“][^\"”]{0,200}[\"”]\)\s*")
 
 
 @lru_cache(maxsize=1)

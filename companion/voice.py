@@ -27,7 +27,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from companion.prompts import voice
+from companion.prompts import CITATION, PASSAGE_LAYOUT, voice
 
 __all__ = ["VoiceShaper", "language_directive"]
 
@@ -73,13 +73,11 @@ def _echo_keys(message: str | None) -> list[str]:
     return [k for k in (_key(p) for p in parts) if k]
 
 
-_CITATION_MARK = re.compile(r"\[\d{1,2}\]")
-_PASSAGE_LAYOUT = re.compile(r"\[(\d{1,2})\]\s*\(from [\"“][^\"”]{0,200}[\"”]\)\s*")
 
 
 def _strip_passage_layout(sentence: str) -> str:
     """``'[3] (from "Title") Text.'`` -> ``'Text [3].'``: the prompt's layout is not shown, the citation stays."""
-    m = _PASSAGE_LAYOUT.search(sentence)
+    m = PASSAGE_LAYOUT.search(sentence)
     if not m:
         return sentence
     rest = (sentence[: m.start()] + sentence[m.end() :]).rstrip()
@@ -145,7 +143,7 @@ class VoiceShaper:
         if self.done or not sentence.strip():
             return []
         sentence = _strip_passage_layout(sentence)
-        if not re.search(r"[^\W\d_]", _CITATION_MARK.sub("", sentence)):
+        if not re.search(r"[^\W\d_]", CITATION.sub("", sentence)):
             return []  # a bare "[1]" or a number: nothing to read
         key = _key(sentence)
         if not key or key in self.seen or _parrots(key, self.echo_keys) or any(p.search(sentence) for p in rules["drop"]):

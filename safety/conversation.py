@@ -222,22 +222,14 @@ def assess_conversation(
     #    the last EMERGENCY_CARRY turns (means in front of them, pills taken)
     #    still stands as an emergency after "never mind"
     recent_em = any(h.level >= Level.EMERGENCY for h in hist[-EMERGENCY_CARRY:])
-    if recent_em and level < Level.EMERGENCY:
-        level = Level.EMERGENCY
-        ev.append(Evidence("conversation", "earlier_emergency", Level.EMERGENCY,
-                           next((c for h in reversed(hist) if h.level >= Level.EMERGENCY for c in h.categories), None),
-                           note="retraction" if "retraction" in current.signals else "carry-over"))
-        for h in hist:
-            if h.level >= Level.EMERGENCY:
-                cats.extend(c for c in h.categories if c not in ("distress", "history"))
-    if earlier_max >= Level.CRISIS and level < Level.CRISIS:
-        level = Level.max(level, Level.CRISIS)
-        ev.append(Evidence("conversation", "earlier_crisis", Level.CRISIS,
-                           next((c for h in reversed(hist) if h.level >= Level.CRISIS for c in h.categories), None),
-                           note="retraction" if "retraction" in current.signals else "carry-over"))
-        for h in hist:
-            if h.level >= Level.CRISIS:
-                cats.extend(c for c in h.categories if c not in ("distress", "history"))
+    for carried, rule, applies in ((Level.EMERGENCY, "earlier_emergency", recent_em),
+                                   (Level.CRISIS, "earlier_crisis", earlier_max >= Level.CRISIS)):
+        if applies and level < carried:
+            level = carried
+            ev.append(Evidence("conversation", rule, carried,
+                               next((c for h in reversed(hist) if h.level >= carried for c in h.categories), None),
+                               note="retraction" if "retraction" in current.signals else "carry-over"))
+            cats.extend(c for h in hist if h.level >= carried for c in h.categories if c not in ("distress", "history"))
 
     # 3 + 4. accumulated distress, checked on the joined recent turns
     if joined_semantic is not None and earlier_distress and level < Level.CRISIS:

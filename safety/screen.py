@@ -310,6 +310,7 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
     variant = "sem" if semantic.enabled() else "rules"
     cur_pre = _analyse(text, locale)
     analyses: dict[str, tuple[Normalized, rules.RuleResult | None]] = {}
+    jt = ""  # the joined recent turns for the conversation layer (semantic layer only)
     if semantic.enabled():
         # One embedding batch per turn: the current message's windows, the
         # windows of history turns not screened before, and the joined context.
@@ -343,9 +344,6 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
         cur_sig = conversation.TurnSignals(cur.level, cur.signals)
 
         def joined() -> tuple[Level, float]:
-            if not semantic.enabled():
-                return Level.NONE, 0.0
-            jt = _joined_text(recent, cur_pre, locale, analyses)
             if not jt:
                 return Level.NONE, 0.0
             res = semantic.assess([jt], None, cur.language)
