@@ -320,9 +320,9 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
                 analyses[h] = _analyse(h, locale)
                 wins.extend(_semantic_windows(*analyses[h]))
         if recent:
+            # built here, embedded only if the conversation layer asks for it
+            # (earlier distress and no crisis yet): most turns never need it
             jt = _joined_text(recent, cur_pre, locale, analyses)
-            if jt:
-                wins.extend(semantic.windows_for([jt])[0])
         if wins:
             semantic.embed(list(dict.fromkeys(wins)))
 
