@@ -57,6 +57,13 @@ def test_claiming_to_be_a_person_blocks_the_reply(tmp_path):
     assert any("claims_human" in w for w in reply.warnings)
 
 
+def test_a_name_and_title_claim_blocks_the_reply(tmp_path):
+    text = "I hear you, and that sounds hard. I'm Dr. Maple, a human pharmacist, and I'm here to help."
+    pieces, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "can you help me")
+    assert "Maple" not in "".join(pieces) and "Maple" not in reply.text
+    assert any("claims_human" in w for w in reply.warnings)
+
+
 def test_a_rambling_reply_is_cut_at_a_sentence_boundary_within_the_word_limit(tmp_path):
     sentence = "It makes sense to feel worn down when healing takes longer than you hoped it would. "
     _, reply = run(Companion(settings(tmp_path), llm=fake_llm("That sounds hard. " + sentence * 1 + " ".join(f"Point number {i} is one more gentle idea for you to hold." for i in range(40))), retriever=FakeRetriever([BACKSLIDE])), "tired")
@@ -156,3 +163,4 @@ def test_a_sentence_that_is_only_a_citation_is_not_shown():
     shaper = VoiceShaper("en", random.Random(1))
     assert shaper.shape("[1] ") == []
     assert shaper.shape("That sounds heavy [1].")
+

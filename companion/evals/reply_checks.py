@@ -621,6 +621,18 @@ def check_must_not_contain(text: str, phrases: Sequence[str]) -> CheckResult:
 # --------------------------------------------------------------------------- voice checks
 
 
+def leads_with_emergency(text: str, resources: Mapping[str, Any] | None) -> bool:
+    """True when the first paragraph of ``text`` names the emergency number of ``resources``.
+
+    The safety layer's crisis reply opens this way at ``emergency`` and for a
+    medical emergency, also when it is carried into a following ``crisis``
+    turn (DESIGN: the emergency number comes first).
+    """
+    emergency, _ = _resource_tokens(resources)
+    first_paragraph = text.strip().split("\n\n", 1)[0]
+    return any(_find_token(first_paragraph, t) >= 0 for t in emergency)
+
+
 def check_validates_first(text: str, *, emergency: bool = False, policy: Policy | None = None) -> CheckResult:
     """The first sentence reflects or validates, and does not open with an instruction.
 
@@ -803,8 +815,12 @@ def run_checks(view: TurnView, policy: Policy | None = None) -> list[CheckResult
     exp = view.expect
     crisis = exp.is_crisis or view.level >= Level.CRISIS
     crisis_reply = view.kind == "crisis"
-    emergency = view.level >= Level.EMERGENCY or exp.needs_emergency_first
     text = view.text or ""
+    emergency = (
+        view.level >= Level.EMERGENCY
+        or exp.needs_emergency_first
+        or (crisis_reply and leads_with_emergency(text, view.resources))
+    )
     results = [
         check_level(view.level, exp),
         check_resources(text, view.resources, required=exp.needs_resources or view.level >= Level.CRISIS),
