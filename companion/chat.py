@@ -388,6 +388,59 @@ class Companion:
         msgs.append(HumanMessage(content=f"{current}\n\n{directive}" if directive else current))
         return msgs
 
+    def _generate_through(
+        self,
+        llm: BaseChatModel,
+        messages: list[BaseMessage],
+        gate: "_SentenceGate",
+        released: Sequence[str],
+        timings: dict[str, float],
+        t_gen: float,
+        warnings: list[str],
+    ) -> Iterator[str]:
+        """Stream ``llm`` on ``messages`` through ``gate``; yields the sentences it releases.
+
+        Stops when the gate blocks or completes, or at ``reply_time_limit_s``
+        after ``t_gen`` (warning ``generation_time_limit``).
+
+        Raises:
+            TimeoutError: the time limit passed before anything was shown
+                (``released`` is what the turn has shown so far).
+            Exception: whatever the model raises (the caller falls back).
+        """
+        for token in llm.stream(messages):
+            piece = token.content if isinstance(token.content, str) else str(token.content)
+            if piece and "first_token" not in timings:
+                timings["first_token"] = time.perf_counter() - t_gen
+            yield from gate.feed(piece)
+            if gate.blocked or gate.complete:
+                break
+            if time.perf_counter() - t_gen > self.settings.reply_time_limit_s:
+                # a slow or looping model must not hold the person waiting
+                warnings.append("generation_time_limit")
+                if not "".join(released).strip():
+                    raise TimeoutError(f"no reply within {self.settings.reply_time_limit_s:.0f} s")
+                break
+        yield from gate.flush()
+
+    def _should_continue(self, shown: str, gate: "_SentenceGate", t_gen: float) -> bool:
+        """Whether a shown reply is too short for the style guide and may be continued once.
+
+        Not when it was blocked, empty, already at its end (question asked
+        past the minimum), out of time, or from the demo ``fake`` provider
+        (its canned lines are short by design).
+        """
+        minimum = self.settings.reply_min_words
+        return bool(
+            minimum
+            and shown
+            and not gate.blocked
+            and not gate.complete
+            and self.settings.llm_provider != "fake"
+            and len(shown.split()) < minimum
+            and time.perf_counter() - t_gen < self.settings.reply_time_limit_s
+        )
+
     def _grounded(
         self,
         message: str,
@@ -418,22 +471,7 @@ class Companion:
             for attempt in (1, 2):
                 shaper = VoiceShaper(assessment.language, self._rng, echo_of=message)
                 gate = _SentenceGate(assessment.level, locale, shaper)
-                for token in llm.stream(messages):
-                    piece = token.content if isinstance(token.content, str) else str(token.content)
-                    if piece and "first_token" not in timings:
-                        timings["first_token"] = time.perf_counter() - t_gen
-                    for sentence in gate.feed(piece):
-                        released.append(sentence)
-                        yield sentence
-                    if gate.blocked or gate.complete:
-                        break
-                    if time.perf_counter() - t_gen > self.settings.reply_time_limit_s:
-                        # a slow or looping model must not hold the person waiting
-                        warnings.append("generation_time_limit")
-                        if not "".join(released).strip():
-                            raise TimeoutError(f"no reply within {self.settings.reply_time_limit_s:.0f} s")
-                        break
-                for sentence in gate.flush():
+                for sentence in self._generate_through(llm, messages, gate, released, timings, t_gen, warnings):
                     released.append(sentence)
                     yield sentence
                 if attempt == 1 and not gate.blocked and not "".join(released).strip():
@@ -443,6 +481,19 @@ class Companion:
                     messages = _with_retry_nudge(messages, assessment.language)
                     continue
                 break
+            shown = "".join(released).strip()
+            if self._should_continue(shown, gate, t_gen):
+                # a small model often stops after one sentence and a question: ask it to go on
+                # (same gate: the checks, the one-question rule and the word limit still hold)
+                warnings.append("short_reply_continued")
+                more = [*messages, AIMessage(content=shown), HumanMessage(content=continue_nudge(assessment.language))]
+                try:
+                    for sentence in self._generate_through(llm, more, gate, released, timings, t_gen, warnings):
+                        released.append(sentence)
+                        yield sentence
+                except Exception as exc:  # the reply already shown stands on its own
+                    log.warning("continuing a short reply failed (%s); keeping it as it is", type(exc).__name__)
+                    warnings.append(f"short_reply_continuation_failed: {_short_error(exc)}")
             if gate.blocked:
                 kind = "fallback"
                 warnings.append(f"output_blocked: {','.join(gate.failures)}")
@@ -489,6 +540,12 @@ class Companion:
             warnings=warnings,
             timings=timings,
         )
+
+
+def continue_nudge(language: str | None) -> str:
+    """The "go on" instruction (``voice.yaml`` ``continue_nudge``) in the person's language (English default)."""
+    nudges = voice()["continue_nudge"]
+    return nudges.get(language or "en") or nudges["en"]
 
 
 class _SentenceGate:

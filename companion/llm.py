@@ -111,6 +111,8 @@ class LlamaCppChat(BaseChatModel):
     n_threads: int | None = None
     temperature: float = 0.4
     max_tokens: int = 320
+    #: End-of-turn tokens are suppressed until the reply has this many tokens (0: off).
+    min_tokens: int = 0
     stop: list[str] | None = None
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -135,11 +137,14 @@ class LlamaCppChat(BaseChatModel):
                 self.client.reset()
 
     def _params(self, stop: list[str] | None) -> dict[str, Any]:
-        return {
+        params: dict[str, Any] = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "stop": stop or self.stop,
         }
+        if self.min_tokens > 0:
+            params["logits_processor"] = _min_length_processor(self.client, self.min_tokens)
+        return params
 
     def _generate(
         self,
@@ -170,6 +175,29 @@ class LlamaCppChat(BaseChatModel):
                 if run_manager:
                     run_manager.on_llm_new_token(delta, chunk=chunk)
                 yield chunk
+
+
+def end_of_turn_tokens(llama: Any) -> list[int]:
+    """Token ids that end a reply: the model's EOS and, when the vocabulary has
+    them, ``<|im_end|>`` / ``<|endoftext|>`` / ``<|eot_id|>`` (ChatML and Llama 3 templates)."""
+    ids = {int(llama.token_eos())}
+    for text in (b"<|im_end|>", b"<|endoftext|>", b"<|eot_id|>"):
+        toks = llama.tokenize(text, add_bos=False, special=True)
+        if len(toks) == 1:
+            ids.add(int(toks[0]))
+    return sorted(i for i in ids if i >= 0)
+
+
+def _min_length_processor(llama: Any, min_tokens: int) -> Any:
+    """A fresh ``LogitsProcessorList`` (one per call: it counts from that call's
+    prompt) that forbids every end-of-turn token for the first ``min_tokens``
+    generated tokens, llama-cpp-python's ``MinTokensLogitsProcessor`` once per id."""
+    from llama_cpp import LogitsProcessorList
+    from llama_cpp.llama import MinTokensLogitsProcessor
+
+    return LogitsProcessorList(
+        [MinTokensLogitsProcessor(min_tokens, tok) for tok in end_of_turn_tokens(llama)]
+    )
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
@@ -221,6 +249,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
         n_threads=settings.local_n_threads,
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_max_tokens,
+        min_tokens=min(settings.llm_min_tokens, settings.llm_max_tokens),
     )
 
 

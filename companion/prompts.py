@@ -34,7 +34,8 @@ def voice() -> dict[str, Any]:
         RuntimeError: the file is missing keys (names them).
     """
     data = yaml.safe_load(_VOICE_PATH.read_text(encoding="utf-8"))
-    required = {"system_prompt", "context_header", "no_context_note", "message_header", "disclosure", "fallback"}
+    required = {"system_prompt", "context_header", "no_context_note", "message_header", "disclosure", "fallback",
+                "retry_nudge", "continue_nudge"}
     missing = required - set(data)
     if missing:
         raise RuntimeError(f"{_VOICE_PATH} is missing keys: {sorted(missing)}")

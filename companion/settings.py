@@ -67,6 +67,17 @@ class Settings(BaseSettings):
         "(ambiguous band only; it can only raise a level).",
     )
     llm_max_tokens: int = Field(320, gt=0, le=4096, description="Maximum tokens in one reply.")
+    reply_min_words: int = Field(
+        60, ge=0, le=170,
+        description="A generated reply shorter than this (the style guide's minimum, words) is continued "
+        "once with voice.yaml's continue_nudge. 0 turns it off.",
+    )
+    llm_min_tokens: int = Field(
+        100, ge=0, le=1024,
+        description="Embedded model only: the end-of-turn token is suppressed until a reply has this many "
+        "tokens (the style guide's 60-word minimum is ~80-110 tokens; a 1.5B model otherwise often "
+        "stops after one sentence and a question). 0 turns it off.",
+    )
     local_model_path: Path | None = Field(
         None, description="Any GGUF file to use instead of the packaged Qwen2.5 1.5B model."
     )

@@ -164,3 +164,77 @@ def test_a_sentence_that_is_only_a_citation_is_not_shown():
     assert shaper.shape("[1] ") == []
     assert shaper.shape("That sounds heavy [1].")
 
+
+# --------------------------------------------------------------------------- short replies
+
+SHORT = "That sounds really heavy, and it makes sense that you feel lost. What has been hardest?"
+MORE = (
+    "Setbacks after a job loss are common, and they do not say anything about your worth [1]. "
+    "It can help to keep one small routine this week, like a short walk at the same time each day [1]. "
+    "Talking it over with someone you trust can also make the load a little lighter."
+)
+
+
+class _RecordingLLM:
+    """A chat model stand-in that records the messages of each call."""
+
+    def __init__(self, *replies: str):
+        self.inner = fake_llm(*replies)
+        self.calls: list[list] = []
+
+    def stream(self, messages):
+        self.calls.append(list(messages))
+        return self.inner.stream(messages)
+
+
+def _continuing(tmp_path, **kw) -> Settings:
+    # a real provider (the demo "fake" provider's canned lines are never continued)
+    return Settings(data_dir=tmp_path, llm_provider="openai", llm_base_url="http://127.0.0.1:9", **kw)
+
+
+def test_a_reply_shorter_than_the_style_guide_is_continued_once(tmp_path):
+    llm = _RecordingLLM(SHORT, MORE)
+    pieces, reply = run(Companion(_continuing(tmp_path), llm=llm, retriever=FakeRetriever([BACKSLIDE])), "I lost my job")
+    assert len(llm.calls) == 2
+    # the model sees what it already said, then the nudge
+    assert llm.calls[1][-2].content.startswith("That sounds really heavy")
+    assert "two or three more sentences" in llm.calls[1][-1].content
+    assert reply.text.startswith("That sounds really heavy")
+    assert "one small routine" in reply.text
+    assert len(reply.text.split()) >= 60
+    assert "short_reply_continued" in reply.warnings
+    assert "".join(pieces).strip().startswith(reply.text[:40])  # streamed, not only in the final reply
+
+
+def test_the_continuation_keeps_the_one_question_rule(tmp_path):
+    more = MORE + " Would a short walk feel possible tomorrow?"
+    llm = _RecordingLLM(SHORT, more)
+    _, reply = run(Companion(_continuing(tmp_path), llm=llm, retriever=FakeRetriever([BACKSLIDE])), "I lost my job")
+    assert reply.text.count("?") == 1
+
+
+def test_the_nudge_is_in_the_persons_language(tmp_path):
+    short_es = "Suena muy difícil, y tiene sentido que te sientas así. ¿Qué ha sido lo más duro?"
+    llm = _RecordingLLM(short_es, "Los retrocesos son parte del cambio [1].")
+    run(Companion(_continuing(tmp_path), llm=llm, retriever=FakeRetriever([BACKSLIDE])),
+        "Desde que perdí el trabajo ya nada tiene sentido para mí", locale="es-MX")
+    assert "Continúa" in llm.calls[1][-1].content
+
+
+def test_a_failing_continuation_keeps_the_reply_already_shown(tmp_path):
+    llm = _RecordingLLM(SHORT)  # a second call finds no reply: the model "fails"
+    _, reply = run(Companion(_continuing(tmp_path), llm=llm, retriever=FakeRetriever([BACKSLIDE])), "I lost my job")
+    assert reply.kind == "grounded"
+    assert reply.text.startswith("That sounds really heavy")
+    assert any(w.startswith("short_reply_continuation_failed") for w in reply.warnings)
+
+
+def test_long_enough_replies_and_a_zero_minimum_are_not_continued(tmp_path):
+    long_reply = SHORT.replace(" What has been hardest?", " ") + MORE
+    llm = _RecordingLLM(long_reply)
+    run(Companion(_continuing(tmp_path), llm=llm, retriever=FakeRetriever([BACKSLIDE])), "I lost my job")
+    assert len(llm.calls) == 1
+    llm = _RecordingLLM(SHORT)
+    _, reply = run(Companion(_continuing(tmp_path, reply_min_words=0), llm=llm, retriever=FakeRetriever([BACKSLIDE])),
+                   "I lost my job")
+    assert len(llm.calls) == 1 and "short_reply_continued" not in reply.warnings
