@@ -334,6 +334,22 @@ def test_expected_source_retrieved():
 # --------------------------------------------------------------------------- all together
 
 
+def test_no_combination_of_crisis_template_variants_asks_more_questions_than_the_check_allows():
+    # respond() picks one variant per slot: the worst case is the sum of each slot's most questioning variant
+    from safety.respond import load_templates
+
+    limit = rc.load_policy().crisis_max_questions
+    for lang, t in load_templates().items():
+        shared = sum(
+            max(v.count("?") for v in t[slot])
+            for slot in ("opening", "emergency_first", "ai_bridge", "clinic", "trusted_person", "door_open")
+            + tuple(c for c in ("abuse", "harm_to_others", "third_party") if isinstance(t.get(c), list))
+        ) + max(max(v.count("?") for v in t["next_step"]), max(v.count("?") for v in t["next_step_emergency"]))
+        for category, variants in t["safety_question"].items():
+            worst = shared + max(v.count("?") for v in variants)
+            assert worst <= limit, (lang, category, worst)
+
+
 @pytest.mark.parametrize(
     "level,cats,locale",
     [
