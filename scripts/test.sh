@@ -14,5 +14,5 @@ fi
 .venv/bin/companion eval safety
 if .venv/bin/companion eval --help 2>/dev/null | grep -q replies; then
   # temperature 0: the same replies on every run, so the gate does not flake
-  COMPANION_LLM_TEMPERATURE=0 .venv/bin/companion eval replies --subset "${COMPANION_EVAL_SUBSET:-4}"
+  COMPANION_LLM_TEMPERATURE=0 .venv/bin/companion eval replies --subset "${COMPANION_EVAL_SUBSET:-8}"
 fi
