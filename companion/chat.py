@@ -17,6 +17,9 @@ Safety properties (see the design notes):
 * generated text is released sentence by sentence, each sentence passing the
   output checks first (no means detail, no diagnosis or dosing, non-judgmental);
   a failing sentence stops generation and a safe closing is sent instead;
+* a draft the style guide drops entirely is retried once; a reply shorter than
+  the style guide's minimum is continued once (``continue_nudge``), through
+  the same checks;
 * if the LLM is down or times out, a retrieval-grounded fallback reply keeps
   the conversation alive: never a traceback.
 """
