@@ -54,6 +54,8 @@ BELOW_CRISIS = [
     ("they're all going to pay for dinner on monday, every one of them promised", "en-US"),
     ("my son won't wake up for school no matter how many alarms I set", "en-US"),
     ("she isn't responding to my texts, every time I ask about the trip", "en-US"),
+    ("my mom is not responding to the chemo the way they hoped", "en-US"),
+    ("my daughter does not respond well to criticism", "en-US"),
     # a Spanish blush, a schedule absence, German and Portuguese everyday talk
     ("qué oso, me quería morir cuando se me cayó el café enfrente del jefe jaja", "es-MX"),
     ("ya no voy a estar en la oficina el lunes, tengo médico", "es-ES"),
