@@ -73,8 +73,6 @@ def _echo_keys(message: str | None) -> list[str]:
     return [k for k in (_key(p) for p in parts) if k]
 
 
-
-
 def _strip_passage_layout(sentence: str) -> str:
     """``'[3] (from "Title") Text.'`` -> ``'Text [3].'``: the prompt's layout is not shown, the citation stays."""
     m = PASSAGE_LAYOUT.search(sentence)

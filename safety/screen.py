@@ -310,19 +310,15 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
     variant = "sem" if semantic.enabled() else "rules"
     cur_pre = _analyse(text, locale)
     analyses: dict[str, tuple[Normalized, rules.RuleResult | None]] = {}
-    jt = ""  # the joined recent turns for the conversation layer (semantic layer only)
     if semantic.enabled():
-        # One embedding batch per turn: the current message's windows, the
-        # windows of history turns not screened before, and the joined context.
+        # One embedding batch per turn: the current message's windows and the
+        # windows of history turns not screened before. (The joined context is
+        # built and embedded only if the conversation layer asks for it.)
         wins = _semantic_windows(*cur_pre)
         for h in recent:
             if h not in analyses and not conversation.peek_signals(h, locale, variant):
                 analyses[h] = _analyse(h, locale)
                 wins.extend(_semantic_windows(*analyses[h]))
-        if recent:
-            # built here, embedded only if the conversation layer asks for it
-            # (earlier distress and no crisis yet): most turns never need it
-            jt = _joined_text(recent, cur_pre, locale, analyses)
         if wins:
             semantic.embed(list(dict.fromkeys(wins)))
 
@@ -344,6 +340,10 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
         cur_sig = conversation.TurnSignals(cur.level, cur.signals)
 
         def joined() -> tuple[Level, float]:
+            # called only on earlier distress with no crisis yet: most turns never build it
+            if not semantic.enabled():
+                return Level.NONE, 0.0
+            jt = _joined_text(recent, cur_pre, locale, analyses)
             if not jt:
                 return Level.NONE, 0.0
             res = semantic.assess([jt], None, cur.language)
