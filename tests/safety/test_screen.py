@@ -245,6 +245,38 @@ def test_semantic_does_not_raise_everyday_talk(semantic_model, monkeypatch: pyte
     assert screen(text).level < Level.CRISIS
 
 
+def test_semantic_artefact_is_trained_on_the_current_dev_split_and_never_on_heldout() -> None:
+    """Editing dev.jsonl without retraining would leave the classifier behind
+    the labels it is evaluated against; held-out cases must never be in it."""
+    import json
+
+    import numpy as np
+
+    with np.load(semantic.ARTEFACT_PATH, allow_pickle=False) as z:
+        dev_sha = str(z["dev_sha256"])
+        ids = {str(i) for i in z["ids"]}
+    assert dev_sha == semantic.file_sha256(semantic.DEV_CASES_PATH), (
+        "evals/safety/dev.jsonl changed since training: run scripts/train_safety_classifier.py"
+    )
+    heldout = semantic.DEV_CASES_PATH.with_name("heldout.jsonl")
+    heldout_ids = {f"dev:{json.loads(line)['id']}" for line in heldout.read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert any(i.startswith("dev:") for i in ids)
+    assert not ids & heldout_ids
+
+
+def test_embedding_precision_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    semantic.embed_dtype.cache_clear()
+    try:
+        monkeypatch.setenv("SAFETY_EMBED_DTYPE", "float32")
+        assert semantic.embed_dtype() == "float32"
+        semantic.embed_dtype.cache_clear()
+        monkeypatch.setenv("SAFETY_EMBED_DTYPE", "fp8")
+        with pytest.raises(ValueError, match="SAFETY_EMBED_DTYPE must be auto, float32 or bfloat16"):
+            semantic.embed_dtype()
+    finally:
+        semantic.embed_dtype.cache_clear()
+
+
 def test_judge_raises_in_ambiguous_band(semantic_model, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAFETY_SEMANTIC", "on")
     monkeypatch.setattr(semantic, "P_CRISIS", 1.01)  # force every hit into the band
