@@ -20,6 +20,10 @@ applies a few explicit, reviewable rules:
    unreachable after their crisis-level warning sign -> ``emergency``; a
    goodbye / thank-you (``goodbye``) after means talk -> ``emergency``; new
    symptoms after an earlier medical emergency -> ``emergency``.
+1''. **preparation after distress** -- settling affairs or giving
+   belongings away (rule signal ``preparation``) after earlier distress, or a
+   goodbye after such preparation -> ``crisis`` (C-SSRS preparatory
+   behaviour; 988/AFSP warning signs).
 2. **carry-over** -- the conversation is labelled by its most severe point so
    far: an earlier ``crisis`` / ``emergency`` keeps the conversation at
    ``crisis`` (a retraction such as "never mind" or "lol jk" does not lower it;
@@ -197,6 +201,22 @@ def assess_conversation(
         ev.append(Evidence("conversation", "finality_after_distress", Level.CRISIS, "suicidal_ideation",
                            note=f"{earlier_distress} earlier distress turn(s)"))
         cats.append("suicidal_ideation")
+
+    # 1b'. preparation after distress ("sorted all my passwords for my mum"
+    #      after weeks of hopelessness; "she started giving her jewellery to
+    #      the grandchildren" after "she says nothing makes sense"), or a
+    #      goodbye after preparation -> crisis (C-SSRS preparatory behaviour;
+    #      988/AFSP warning signs: giving away possessions, saying goodbye)
+    earlier_prep = sum(1 for h in hist if "preparation" in h.signals)
+    prep_now = "preparation" in current.signals and earlier_distress
+    goodbye_now = "goodbye" in current.signals and earlier_prep
+    if (prep_now or goodbye_now) and level < Level.CRISIS:
+        level = Level.CRISIS
+        tp = any("tp_distress" in h.signals or "third_party" in h.categories for h in hist)
+        rule = "preparation_after_distress" if prep_now else "goodbye_after_preparation"
+        ev.append(Evidence("conversation", rule, Level.CRISIS, "third_party" if tp else "suicidal_ideation",
+                           note=f"{earlier_distress if prep_now else earlier_prep} earlier turn(s)"))
+        cats.extend(["third_party", "suicidal_ideation"] if tp else ["suicidal_ideation"])
 
     # 1c. someone unreachable after a third party's distress or risk
     earlier_tp = sum(1 for h in hist if "tp_distress" in h.signals or "third_party" in h.categories)
