@@ -346,7 +346,7 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
             jt = _joined_text(recent, cur_pre, locale, analyses)
             if not jt:
                 return Level.NONE, 0.0
-            res = semantic.assess([jt], None, cur.language)
+            res = semantic.assess_joined(jt, cur.language)
             return res.level, res.p_crisis
 
         c_level, c_ev, c_cats = conversation.assess_conversation(cur_sig, hist_sig, joined)

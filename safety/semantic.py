@@ -69,6 +69,7 @@ __all__ = [
     "EXEMPLARS_PATH",
     "SemanticResult",
     "assess",
+    "assess_joined",
     "embed",
     "get_model",
     "load_artefact",
@@ -111,6 +112,11 @@ S_EMERGENCY = 0.80
 P_CONCERN = 0.75
 MAX_WINDOWS = 48
 WINDOW_WORDS = 48
+#: The conversation layer's joined recent turns are scored as one window of
+#: their last this-many words: the size of the joined multi-turn examples the
+#: classifier is trained on (``scripts/train_safety_classifier.py``,
+#: ``DEV_MAX_WORDS``).
+JOINED_WORDS = 64
 
 _RISK_WORDS = re.compile(
     r"\b(?:die|dying|dead|death|kill|suicid\w*|life|live|living|alive|end|gone|goodbye|"
@@ -510,8 +516,23 @@ def plan_windows(sentences: tuple[str, ...] | list[str], skip: set[int] | None =
     return wins, total, [False] * len(wins)
 
 
+def assess_joined(text: str, language: str | None = "en") -> SemanticResult:
+    """Score the conversation layer's joined recent turns as one window (the
+    last :data:`JOINED_WORDS` words), with the same decision as :func:`assess`.
+
+    One window instead of clause and sliding windows keeps a turn with history
+    to one short embedding (about 10-25 ms on one core) and matches the joined
+    examples the classifier was trained on.
+    """
+    words = text.split()
+    if not words:
+        return SemanticResult(Level.NONE, (), False, 0.0)
+    return assess([" ".join(words[-JOINED_WORDS:])], None, language, single_window=True)
+
+
 def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
-           language: str | None = "en", past: set[int] | None = None) -> SemanticResult:
+           language: str | None = "en", past: set[int] | None = None,
+           single_window: bool = False) -> SemanticResult:
     """Run the semantic layer over a message's sentences.
 
     Args:
@@ -529,7 +550,10 @@ def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
     Returns:
         :class:`SemanticResult`; evidence carries exemplar ids and scores only.
     """
-    wins, total, capped = plan_windows(sentences, skip, past)
+    if single_window:
+        wins, total, capped = list(sentences), len(sentences), [False] * len(sentences)
+    else:
+        wins, total, capped = plan_windows(sentences, skip, past)
     if not wins:
         return SemanticResult(Level.NONE, (), False, 0.0)
     art = load_artefact()
