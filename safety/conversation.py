@@ -14,7 +14,8 @@ applies a few explicit, reviewable rules:
    sign "looking for a way to kill oneself", read in context).
 1'. **symptoms after ingestion** -- "I took too much of my meds earlier"
    then "my heart is racing and I can't stay awake" (rule signals
-   ``ingested`` and ``symptom``) -> ``emergency`` (overdose in progress,
+   ``ingested`` and ``symptom``; or "I took them" (``did_it``) then
+   symptoms) -> ``emergency`` (overdose in progress,
    poison-control guidance); "I did it" / "I took them" (``did_it``) after an
    earlier crisis or means disclosure -> ``emergency``; a third party
    unreachable after their crisis-level warning sign -> ``emergency``; a
@@ -50,7 +51,7 @@ from dataclasses import dataclass
 
 from safety.levels import Evidence, Level
 
-__all__ = ["TurnSignals", "assess_conversation", "MAX_HISTORY", "cached_signals", "peek_signals"]
+__all__ = ["TurnSignals", "assess_conversation", "assess_message", "MAX_HISTORY", "cached_signals", "peek_signals"]
 
 #: Only the most recent turns are considered (older context is stale).
 MAX_HISTORY = 12
@@ -118,6 +119,33 @@ def peek_signals(text: str, locale: str | None, variant: str = "") -> bool:
 _DISTRESS = {"distress", "hopeless", "risk", "means_weak", "means", "tp_distress"}
 
 
+#: Distress signals that can pair with preparation or a weak means question in
+#: the same message (the means signals themselves do not count).
+_OWN_DISTRESS = {"distress", "hopeless", "tp_distress"}
+
+
+def assess_message(current: TurnSignals) -> tuple[Level, tuple[Evidence, ...], tuple[str, ...]]:
+    """Signals that combine inside ONE message: preparation (settling affairs,
+    giving things away: signal ``preparation``) or a weak means question
+    (heights, access to a roof: ``means_weak``) together with distress or
+    hopelessness in the same message -> ``crisis``; the same pairings as
+    :func:`assess_conversation` rules 1 and 1'', when both halves arrive at once
+    ("failed all my modules ... do the top floor windows open all the way").
+
+    Returns:
+        (level, evidence, categories); level ``none`` when nothing applies.
+    """
+    distress = current.signals & _OWN_DISTRESS
+    paired = current.signals & {"preparation", "means_weak"}
+    if not (distress and paired):
+        return Level.NONE, (), ()
+    third_party = "tp_distress" in distress
+    rule = "preparation_with_distress" if "preparation" in paired else "means_with_distress"
+    cat = "third_party" if third_party else "suicidal_ideation"
+    ev = Evidence("conversation", rule, Level.CRISIS, cat, note="same message")
+    return Level.CRISIS, (ev,), (("third_party", "suicidal_ideation") if third_party else ("suicidal_ideation",))
+
+
 def assess_conversation(
     current: TurnSignals,
     history: Sequence[TurnSignals],
@@ -165,10 +193,12 @@ def assess_conversation(
     #      racing, can't stay awake"; poison-control / emergency guidance)
     earlier_ingested = sum(1 for h in hist[-INGEST_TURNS:] if "ingested" in h.signals)
     earlier_symptom = sum(1 for h in hist[-INGEST_TURNS:] if "symptom" in h.signals)
-    if ("symptom" in current.signals and earlier_ingested) or ("ingested" in current.signals and earlier_symptom):
+    earlier_did_it = sum(1 for h in hist[-INGEST_TURNS:] if "did_it" in h.signals)
+    if ("symptom" in current.signals and (earlier_ingested or earlier_did_it)) or (
+            "ingested" in current.signals and earlier_symptom):
         level = Level.EMERGENCY
         ev.append(Evidence("conversation", "symptoms_after_ingestion", Level.EMERGENCY, "medical_emergency",
-                           note=f"{earlier_ingested + earlier_symptom} earlier turn(s)"))
+                           note=f"{earlier_ingested + earlier_symptom + earlier_did_it} earlier turn(s)"))
         cats.append("medical_emergency")
 
     # 1a''. "I did it" / "I took them" after an earlier crisis or means disclosure -> emergency

@@ -330,6 +330,12 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
     rr_cats = _also_categories(cur)
     extra_cats.extend(rr_cats)
 
+    m_level, m_ev, m_cats = conversation.assess_message(conversation.TurnSignals(cur.level, cur.signals))
+    if m_level > level:
+        evidence.extend(m_ev)
+        extra_cats.extend(m_cats)
+        level = m_level
+
     if history:
         def compute(t: str) -> conversation.TurnSignals:
             s = _single(t, locale, pre=analyses.get(t))
