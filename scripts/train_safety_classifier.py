@@ -11,7 +11,7 @@ of crisis-or-higher from 62.5 % to 75 % at the same hard-negative FPR.
 Reproducible: fixed seed, deterministic solver (scikit-learn ``lbfgs``
 logistic regression), exemplars normalised with :func:`safety.normalize.normalize`
 exactly as messages are at run time, embedded with the packaged
-all-MiniLM-L6-v2. Writes ``safety/data/semantic_classifier.npz`` (< 1 MB)
+all-MiniLM-L6-v2. Writes ``safety/data/semantic_classifier.npz`` (about 1.2 MB)
 holding the exemplar embeddings (float16), labels, two logistic regressions
 (crisis-or-higher vs rest; concern-or-higher vs none), the sha256 of the
 exemplar file and an artefact version.
