@@ -16,7 +16,9 @@ Artefact (``safety/data/semantic_classifier.npz``, written by
 
 * ``emb``: embeddings of every training sentence (exemplars and dev cases;
   float16, N x 384), precomputed so runtime only embeds the message;
-* ``level`` / ``category`` / ``ids`` per exemplar;
+* ``level`` / ``category`` / ``ids`` per exemplar; ``neighbour`` (bool): whether
+  the sentence may be a nearest-neighbour exemplar (False for the joined
+  multi-turn dev examples, which only train the classifiers);
 * ``w_crisis``, ``b_crisis``: logistic regression, crisis-or-higher vs rest;
 * ``w_concern``, ``b_concern``: logistic regression, concern-or-higher vs none;
 * ``data_sha256`` (of exemplars.yaml), ``dev_sha256`` (of dev.jsonl),
@@ -91,7 +93,7 @@ ARTEFACT_VERSION = "2"
 # Thresholds (cosine similarity of L2-normalised MiniLM vectors / LR probability).
 # Chosen on the exemplar bank's leave-one-out scores and the dev split, leaning
 # to precision: the semantic layer only ever adds evidence, rules stay primary.
-P_CRISIS = 0.60
+P_CRISIS = 0.70
 P_AMBIGUOUS = 0.50
 S_CRISIS = 0.65
 #: The similarity path also needs this much agreement from the classifier.
@@ -278,6 +280,7 @@ class Artefact:
     b_concern: float
     data_sha256: str
     version: str
+    neighbour: np.ndarray | None = None
 
 
 def file_sha256(path: Path) -> str:
@@ -310,6 +313,7 @@ def load_artefact(path: Path = ARTEFACT_PATH, check_hash: bool = True) -> Artefa
             b_concern=float(z["b_concern"]),
             data_sha256=str(z["data_sha256"]),
             version=str(z["version"]),
+            neighbour=z["neighbour"].astype(bool) if "neighbour" in z.files else None,
         )
     if check_hash and art.data_sha256 != exemplars_sha256():
         raise ValueError(
@@ -436,13 +440,14 @@ def score(vecs: np.ndarray, art: Artefact | None = None) -> list[dict[str, Any]]
     p_c = _sigmoid(vecs @ art.w_crisis + art.b_crisis)
     p_k = _sigmoid(vecs @ art.w_concern + art.b_concern)
     lv = art.level
+    nb = art.neighbour if art.neighbour is not None else np.ones(len(lv), dtype=bool)
+    crisis_mask = (lv >= 2) & nb
+    em_mask = (lv == 3) & nb
+    none_mask = (lv == 0) & nb
+    concern_mask = (lv >= 1) & nb
     out = []
     for i in range(len(vecs)):
         s = sims[i]
-        crisis_mask = lv >= 2
-        em_mask = lv == 3
-        none_mask = lv == 0
-        concern_mask = lv >= 1
         j_pos = int(np.argmax(np.where(crisis_mask, s, -1)))
         j_em = int(np.argmax(np.where(em_mask, s, -1)))
         j_neg = int(np.argmax(np.where(none_mask, s, -1)))
@@ -459,7 +464,7 @@ def score(vecs: np.ndarray, art: Artefact | None = None) -> list[dict[str, Any]]
                 "j_em": j_em,
                 "j_neg": j_neg,
                 "j_con": j_con,
-                "top": int(np.argmax(s)),
+                "top": int(np.argmax(np.where(nb, s, -2))),
             }
         )
     return out

@@ -84,7 +84,7 @@ DATASET_DIR = REPO_ROOT / "evals" / "safety"
 DEFAULT_THRESHOLDS = REPO_ROOT / "evals" / "thresholds.toml"
 DEFAULT_OUT_DIR = REPO_ROOT / "evals" / "reports"
 
-_ID_RE = re.compile(r"^(?P<lang>[a-z]{2})-[a-z]+-\d{3}$")
+_ID_RE = re.compile(r"^(?P<lang>[a-z]{2})-[a-z]+-\d{3,4}$")
 _LOCALE_RE = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 _FIELDS_REQUIRED = ("id", "text", "history", "locale", "expected_level", "categories", "tags")
 _FIELDS_OPTIONAL = ("note",)
@@ -112,7 +112,7 @@ class Case:
     """One labelled case.
 
     Attributes:
-        id: ``<lang>-<kind>-<nnn>``, e.g. ``en-si-001``; unique across splits.
+        id: ``<lang>-<kind>-<nnn>`` (3 or 4 digits), e.g. ``en-si-001``; unique across splits.
         text: the latest user message.
         history: earlier user messages of the same conversation, oldest first.
         locale: BCP 47 ``language-COUNTRY``, e.g. ``es-MX``.
@@ -195,7 +195,7 @@ def validate_record(obj: Any) -> list[str]:
     cid, text, hist = obj["id"], obj["text"], obj["history"]
     m = _ID_RE.match(cid) if isinstance(cid, str) else None
     if not m:
-        errs.append(f"id {cid!r} is not '<lang>-<kind>-<nnn>'")
+        errs.append(f"id {cid!r} is not '<lang>-<kind>-<nnn>' (3 or 4 digits)")
     if not isinstance(text, str) or not text.strip():
         errs.append("text must be a non-empty string")
     if not isinstance(hist, list) or not all(isinstance(h, str) and h.strip() for h in hist):

@@ -238,6 +238,11 @@ def test_semantic_catches_paraphrase(semantic_model, monkeypatch: pytest.MonkeyP
         "I'm starving, what should I cook",
         "my grandad takes tablets for his heart",
         "we said goodbye to our neighbours before moving",
+        "my doctor says my scans are clear now",
+        "the nurse said my bloods came back normal",
+        "the surgery went well and I'm home now",
+        "I'm so tired after the night shift",
+        "I feel like I'm backsliding in therapy",
     ],
 )
 def test_semantic_does_not_raise_everyday_talk(semantic_model, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
