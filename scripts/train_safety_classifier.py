@@ -6,7 +6,8 @@ up to 64 words (multi-turn cases as their last turns joined, see
 :func:`load_dev_cases`). ``evals/safety/heldout.jsonl`` is never read, so the
 held-out numbers stay an estimate on unseen text. Measured on a fresh batch of
 160 cases nobody had tuned on (2026-11-30): adding the dev split raised recall
-of crisis-or-higher from 62.5 % to 75 % at the same hard-negative FPR.
+of crisis-or-higher from 62.5 % to 75 % at the same hard-negative FPR (with
+C = 4; see ``C_REG`` for why the shipped value is 0.25).
 
 Reproducible: fixed seed, deterministic solver (scikit-learn ``lbfgs``
 logistic regression), exemplars normalised with :func:`safety.normalize.normalize`
