@@ -97,7 +97,7 @@ P_CRISIS = 0.70
 P_AMBIGUOUS = 0.50
 S_CRISIS = 0.65
 #: The similarity path also needs this much agreement from the classifier.
-P_MIN_SIM = 0.2
+P_MIN_SIM = 0.5
 MARGIN = 0.05
 #: MiniLM is English-first: for other languages only near-duplicates of an
 #: exemplar count (no classifier path, no ambiguous band).
