@@ -93,13 +93,15 @@ def test_grounded_reply_streams_and_cites_the_retrieved_passage(settings):
     pieces, reply = run(bot, "I feel like I'm backsliding in therapy")
 
     assert reply.kind == "grounded"
-    assert reply.level == Level.NONE
+    # never a crisis; the semantic layer may read the mild distress as concern, which only adds a
+    # one-line pointer to a support line after the grounded reply (and its resources)
+    assert reply.level <= Level.CONCERN
     assert len(pieces) >= 2, "the reply should arrive in pieces, not all at once"
     assert "".join(pieces).strip() == reply.text
     assert [s.title for s in reply.sources] == ["When old patterns come back"]
     assert reply.sources[0].cited
     assert reply.context and "[1] (from \"When old patterns come back\")" in reply.context
-    assert reply.resources is None
+    assert (reply.resources is None) == (reply.level == Level.NONE)
 
 
 def test_citation_to_a_passage_that_was_not_retrieved_is_removed(settings):
