@@ -330,7 +330,8 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
     rr_cats = _also_categories(cur)
     extra_cats.extend(rr_cats)
 
-    m_level, m_ev, m_cats = conversation.assess_message(conversation.TurnSignals(cur.level, cur.signals))
+    cur_sig = conversation.TurnSignals(cur.level, cur.signals)
+    m_level, m_ev, m_cats = conversation.assess_message(cur_sig)
     if m_level > level:
         evidence.extend(m_ev)
         extra_cats.extend(m_cats)
@@ -343,7 +344,6 @@ def _screen(text: str, history: tuple[str, ...], locale: str | None) -> Assessme
             return conversation.TurnSignals(s.level, s.signals, tuple(dict.fromkeys(cats + _also_categories(s))))
 
         hist_sig = [conversation.cached_signals(h, locale, compute, variant) for h in recent]
-        cur_sig = conversation.TurnSignals(cur.level, cur.signals)
 
         def joined() -> tuple[Level, float]:
             # called only on earlier distress with no crisis yet: most turns never build it

@@ -281,7 +281,7 @@ class Artefact:
     b_concern: float
     data_sha256: str
     version: str
-    neighbour: np.ndarray | None = None
+    neighbour: np.ndarray
 
 
 def file_sha256(path: Path) -> str:
@@ -314,7 +314,8 @@ def load_artefact(path: Path = ARTEFACT_PATH, check_hash: bool = True) -> Artefa
             b_concern=float(z["b_concern"]),
             data_sha256=str(z["data_sha256"]),
             version=str(z["version"]),
-            neighbour=z["neighbour"].astype(bool) if "neighbour" in z.files else None,
+            neighbour=(z["neighbour"].astype(bool) if "neighbour" in z.files
+                       else np.ones(len(z["level"]), dtype=bool)),
         )
     if check_hash and art.data_sha256 != exemplars_sha256():
         raise ValueError(
@@ -441,7 +442,7 @@ def score(vecs: np.ndarray, art: Artefact | None = None) -> list[dict[str, Any]]
     p_c = _sigmoid(vecs @ art.w_crisis + art.b_crisis)
     p_k = _sigmoid(vecs @ art.w_concern + art.b_concern)
     lv = art.level
-    nb = art.neighbour if art.neighbour is not None else np.ones(len(lv), dtype=bool)
+    nb = art.neighbour
     crisis_mask = (lv >= 2) & nb
     em_mask = (lv == 3) & nb
     none_mask = (lv == 0) & nb
@@ -533,12 +534,11 @@ def assess_joined(text: str, language: str | None = "en") -> SemanticResult:
     words = text.split()
     if not words:
         return SemanticResult(Level.NONE, (), False, 0.0)
-    return assess([" ".join(words[-JOINED_WORDS:])], None, language, single_window=True)
+    return _assess_windows([" ".join(words[-JOINED_WORDS:])], 1, [False], language)
 
 
 def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
-           language: str | None = "en", past: set[int] | None = None,
-           single_window: bool = False) -> SemanticResult:
+           language: str | None = "en", past: set[int] | None = None) -> SemanticResult:
     """Run the semantic layer over a message's sentences.
 
     Args:
@@ -552,17 +552,17 @@ def assess(sentences: tuple[str, ...] | list[str], skip: set[int] | None = None,
             are capped at ``concern`` with category ``history`` (C-SSRS
             lifetime vs. recent behaviour: a past attempt is a risk factor to
             ask about, not a current crisis).
-        single_window: score ``sentences`` as they are, one window each (no
-            clause, sliding or whole-message windows); used by
-            :func:`assess_joined`.
 
     Returns:
         :class:`SemanticResult`; evidence carries exemplar ids and scores only.
     """
-    if single_window:
-        wins, total, capped = list(sentences), len(sentences), [False] * len(sentences)
-    else:
-        wins, total, capped = plan_windows(sentences, skip, past)
+    wins, total, capped = plan_windows(sentences, skip, past)
+    return _assess_windows(wins, total, capped, language)
+
+
+def _assess_windows(wins: list[str], total: int, capped: list[bool], language: str | None) -> SemanticResult:
+    """Embed and decide planned windows (``capped``: past-only, at most
+    concern); ``total`` is the window count before sampling, for the note."""
     if not wins:
         return SemanticResult(Level.NONE, (), False, 0.0)
     art = load_artefact()

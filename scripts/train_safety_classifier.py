@@ -116,8 +116,7 @@ def _normalised(texts: list[str]) -> list[str]:
 C_REG = 0.25
 
 
-def _fit(X: np.ndarray, y: np.ndarray, c: float | None = None) -> tuple[np.ndarray, float]:
-    c = C_REG if c is None else c
+def _fit(X: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=SEED, solver="lbfgs")
