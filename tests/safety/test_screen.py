@@ -269,6 +269,49 @@ def test_semantic_artefact_is_trained_on_the_current_dev_split_and_never_on_held
     assert not ids & heldout_ids
 
 
+def test_adapter_merge_gives_the_same_embeddings_as_the_peft_model() -> None:
+    """The screener merges the artefact's LoRA factors into MiniLM itself
+    (``semantic.apply_lora``); the embeddings must be those of the adapted model
+    the training script evaluated (peft's own forward pass)."""
+    import copy
+
+    import numpy as np
+    import torch
+
+    peft = pytest.importorskip("peft")
+    torch.manual_seed(0)
+    base = semantic.load_base_model()
+    cfg = peft.LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value", "intermediate.dense"])
+    adapted = peft.get_peft_model(copy.deepcopy(base[0].auto_model), cfg)
+    factors = []
+    for name, module in adapted.named_modules():
+        if hasattr(module, "lora_B") and "default" in module.lora_B:
+            torch.nn.init.normal_(module.lora_B["default"].weight, std=0.05)  # peft starts B at zero
+            factors.append((name.removeprefix("base_model.model."),
+                            module.lora_A["default"].weight.detach().numpy(),
+                            module.lora_B["default"].weight.detach().numpy()))
+    assert len(factors) == 18  # 6 blocks x 3 layers
+    texts = ["everyone would be better off without me", "I could murder a burrito"]
+    feats = base.tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = adapted(**feats).last_hidden_state
+    mask = feats["attention_mask"].unsqueeze(-1).float()
+    want = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+    got = semantic.encode(semantic.apply_lora(semantic.load_base_model(), tuple(factors), 2.0), texts)
+    plain = semantic.encode(base, texts)
+    assert np.abs(got - want).max() < 1e-4
+    assert np.abs(plain - want).max() > 1e-2  # the adapter really changed the embeddings
+
+
+def test_shipped_artefact_carries_a_fitting_adapter() -> None:
+    art = semantic.load_artefact()
+    assert art.lora and art.lora_scale > 0
+    bert = semantic.load_base_model()[0].auto_model
+    for name, a, b in art.lora:
+        weight = bert.get_submodule(name).weight
+        assert (b.shape[0], a.shape[1]) == tuple(weight.shape), name
+
+
 def test_embedding_precision_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     semantic.embed_dtype.cache_clear()
     try:
