@@ -9,6 +9,17 @@ held-out numbers stay an estimate on unseen text. Measured on a fresh batch of
 of crisis-or-higher from 62.5 % to 75 % at the same hard-negative FPR (with
 C = 4; see ``C_REG`` for why the shipped value is 0.25).
 
+Also trained as ``none``: the screening windows of every dev case labelled
+``none`` (and, for a conversation, its last message alone), and the sentences
+of the team's ``knowledge/`` corpus that no rule flags (:func:`load_corpus_negatives`).
+Without them the adapter raised parts of ordinary messages ("I don't want it
+to suffer", about cooking a lobster) and sentences of the companion's own
+replies to crisis: on the dev split 3.4 % of hard negatives, against 1.3 %
+with them (2026-12-01; in-sample, since those parts are trained on: the
+held-out false alarms stayed at 2 of 58 and held-out recall at 79 of 83). Of
+154 sentences of the seed articles (text never trained on), none reached
+crisis (the frozen-MiniLM artefact: 1) and 10 concern (it: 28).
+
 Steps: fine-tune a LoRA adapter on the packaged all-MiniLM-L6-v2 (peft, from
 the ``dev`` extra; see :func:`finetune_adapter`), embed every training sentence
 with the adapter merged exactly as the screener merges it, then fit the two
@@ -16,15 +27,15 @@ logistic regressions on those embeddings.
 
 Reproducible on a given machine: fixed seed, one torch thread, deterministic
 solver (scikit-learn ``lbfgs`` logistic regression), exemplars normalised with
-:func:`safety.normalize.normalize` exactly as messages are at run time (about 4
-minutes on one core). Writes ``safety/data/semantic_classifier.npz`` (about
-2.7 MB) holding the adapter's factors, the exemplar embeddings (float16),
-labels, two logistic regressions (crisis-or-higher vs rest; concern-or-higher
+:func:`safety.normalize.normalize` exactly as messages are at run time (about 8
+minutes on one core; retraining reproduced the committed artefact byte for
+byte). Writes ``safety/data/semantic_classifier.npz`` (about 3.5 MB) holding
+the adapter's factors, the exemplar embeddings (float16), labels, two logistic regressions (crisis-or-higher vs rest; concern-or-higher
 vs none), the sha256 of the exemplar and dev files and an artefact version.
 
 Usage::
 
-    .venv/bin/python scripts/train_safety_classifier.py [--check] [--no-finetune]
+    .venv/bin/python scripts/train_safety_classifier.py [--check] [--no-finetune] [--no-corpus]
 
 ``--check`` prints leave-one-group-out style cross-validation numbers (5-fold,
 stratified, seeded) and does not write anything.
@@ -103,7 +114,72 @@ def load_dev_cases(path: Path, join_turns: int) -> tuple[list[str], list[str], l
         levels.append(Level.parse(case["expected_level"]).rank)
         cats.append((case.get("categories") or [""])[0])
         neighbour.append(not case.get("history"))
+        if case["expected_level"] == "none":
+            # every part of a message labelled none is none too: its screening
+            # windows, and a conversation's last message on its own
+            for k, part in enumerate(_none_parts(case)):
+                ids.append(f"dev:{case['id']}#{k}")
+                texts.append(part)
+                levels.append(0)
+                cats.append("")
+                neighbour.append(False)
     return ids, texts, levels, cats, neighbour
+
+
+def _none_parts(case: dict) -> list[str]:
+    """The screening windows of a ``none`` case's message (and the message
+    itself when the case is multi-turn), other than the whole training text.
+    The screener scores these parts one by one, so a clause of an ordinary
+    message ("I don't want it to suffer", about cooking a lobster) must learn
+    its label as well as the message does."""
+    from safety import semantic
+    from safety.normalize import normalize
+
+    norm = normalize(case["text"], case.get("locale"))
+    parts = semantic.plan_windows(norm.sentences)[0]
+    if case.get("history"):
+        parts.append(norm.text)
+    whole = normalize(case["text"], case.get("locale")).text if not case.get("history") else None
+    return [p for p in dict.fromkeys(parts) if p.strip() and p != whole and len(p.split()) <= DEV_MAX_WORDS]
+
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"
+
+
+def load_corpus_negatives(folder: Path = KNOWLEDGE_DIR) -> list[str]:
+    """Sentences of the team's curated corpus (``knowledge/*.md``, bodies only,
+    4 words or more) that the rule layer leaves at ``none``, as ``none``
+    training examples.
+
+    The companion's replies paraphrase this corpus and every reply sentence is
+    screened again before it is shown, so the classifier must know its gentle,
+    psychoeducational register ("setbacks are part of how change usually goes")
+    as ordinary talk. Sentences any rule flags (the corpus names crisis lines
+    and warning signs) are left out, so no risk wording is taught as ``none``.
+    """
+    import re
+
+    from safety import rules
+    from safety.levels import Level
+    from safety.normalize import normalize
+
+    out: list[str] = []
+    for path in sorted(folder.glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        body = path.read_text(encoding="utf-8")
+        if body.startswith("---"):
+            body = body.split("---", 2)[2]
+        body = re.sub(r"^\s*(?:#+ .*|[-*] |\d+\. )", "", body, flags=re.M).replace("**", "")
+        for para in re.split(r"\n\s*\n", body):
+            for sentence in normalize(para).sentences:
+                if len(sentence.split()) < 4:
+                    continue
+                norm = normalize(sentence)
+                if rules.match(norm).level > Level.NONE:
+                    continue
+                out.append(norm.text)
+    return list(dict.fromkeys(out))
 
 
 def _normalised(texts: list[str]) -> list[str]:
@@ -138,7 +214,8 @@ def _fit(X: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
 #: 2026-12-01): the logistic regression on adapted embeddings had ROC AUC 0.93
 #: (frozen MiniLM: 0.83) and recall 0.85 at a 3 % hard-negative false-positive
 #: rate (frozen: 0.26). Leaving out dev batch 3, 4 or 7 instead gave AUC 0.82 /
-#: 0.76 / 0.89 frozen against 0.93 / 0.88 / 0.97 with two fine-tuned blocks.
+#: 0.76 / 0.89 frozen against 0.93 / 0.88 / 0.97 with MiniLM's top two blocks
+#: fine-tuned (the adapter, tried on the eighth batch only, did slightly better).
 LORA_R = 8
 LORA_ALPHA = 16
 LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
@@ -221,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=semantic.DEV_CASES_PATH,
                     help="the eval's dev split, added to the training data (never the held-out split)")
     ap.add_argument("--no-dev", action="store_true", help="train on the exemplar bank only")
+    ap.add_argument("--no-corpus", action="store_true", help="no negatives from the knowledge corpus")
     ap.add_argument("--no-finetune", action="store_true", help="no adapter: frozen MiniLM embeddings")
     ap.add_argument("--c", type=float, default=None, help=f"inverse regularisation strength (default {C_REG})")
     args = ap.parse_args(argv)
@@ -237,6 +315,13 @@ def main(argv: list[str] | None = None) -> int:
         ids, texts, levels, cats = ids + d_ids, texts + d_texts, levels + d_levels, cats + d_cats
         neighbour += d_nb
         dev_sha = semantic.file_sha256(args.dev)
+    if not args.no_corpus:
+        corpus = load_corpus_negatives()
+        ids += [f"corpus:{i}" for i in range(len(corpus))]
+        texts += corpus
+        levels += [0] * len(corpus)
+        cats += [""] * len(corpus)
+        neighbour += [False] * len(corpus)
     norm_texts = _normalised(texts)
     lv = np.asarray(levels, dtype=np.int8)
     y_crisis = (lv >= 2).astype(int)
