@@ -272,9 +272,10 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def match(norm: Normalized, languages: tuple[str, ...] | None = None) -> RuleResult:
-    """Apply the rules of ``languages`` (default: all; for long texts, the
-    detected ones plus English) to a normalised message.
+def match(norm: Normalized, languages: tuple[str, ...] | None = None, locale: str | None = None) -> RuleResult:
+    """Apply the rules of ``languages`` (default: all; for texts over 20,000
+    characters, English, the language of ``locale`` and the two detected ones)
+    to a normalised message.
 
     Returns:
         :class:`RuleResult` with every hit, including suppressed ones
@@ -287,7 +288,10 @@ def match(norm: Normalized, languages: tuple[str, ...] | None = None) -> RuleRes
             languages = LANGUAGES
         else:
             detected = [lang for lang, s in norm.languages.items() if s > 0][:2]
-            languages = tuple(dict.fromkeys(["en", *detected]))
+            # the person's own language always runs: one Spanish sentence in a
+            # long English paste was missed when only detected languages ran
+            own = re.split(r"[-_]", locale.strip().lower(), maxsplit=1)[0] if locale else ""
+            languages = tuple(dict.fromkeys(["en", *([own] if own in sets else []), *detected]))
     hits: list[Hit] = []
     idiom_spans: list[tuple[int, int, str]] = []
     lang_hits: dict[str, int] = {}

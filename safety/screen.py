@@ -222,7 +222,7 @@ def _analyse(text: str, locale: str | None) -> tuple[Normalized, rules.RuleResul
     norm = normalize(text, locale)
     if not norm.text.strip(" .!?\n"):
         return norm, None
-    return norm, rules.match(norm)
+    return norm, rules.match(norm, locale=locale)
 
 
 def _needs_semantic(norm: Normalized, rr: rules.RuleResult | None) -> bool:

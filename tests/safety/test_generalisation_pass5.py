@@ -111,3 +111,43 @@ def test_goodbye_then_locked_room_after_a_third_partys_distress_is_emergency(rul
 
 def test_a_locked_door_alone_is_not_a_crisis(rules_only) -> None:
     assert screen("mi hijo no abre la puerta, está jugando a la play", locale="es-ES").level < Level.CRISIS
+
+
+# Misses an outside tester found after pass 6 (2026-12-01), tested on other phrasings.
+PROBE_CRISIS = [
+    ("Ich will heute Nacht von der Brücke springen", "de-DE", Level.CRISIS),
+    ("Ich stehe jetzt auf der Brücke", "de-CH", Level.EMERGENCY),
+    ("Mon frère m'a écrit qu'il allait se tuer", "fr-FR", Level.CRISIS),
+    ("j'ai envie de frapper mon collègue, je n'en peux plus", "fr-CA", Level.CRISIS),
+    ("been googling what pills are most lethal", "en-US", Level.CRISIS),
+]
+PROBE_BELOW = [
+    ("Ich will im Sommer vom Zehnmeterturm springen, wie im Schwimmbad", "de-DE"),
+    ("Ma sœur va se marier en juin", "fr-FR"),
+    ("looked up which plants are toxic to cats before buying them", "en-GB"),
+]
+
+
+@pytest.mark.parametrize(("text", "locale", "level"), PROBE_CRISIS)
+def test_probe_misses_are_caught(rules_only, text: str, locale: str, level: Level) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= level, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), PROBE_BELOW)
+def test_probe_rules_leave_lookalikes_below_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+def test_the_locale_language_runs_on_a_long_paste(rules_only) -> None:
+    # the filler's "a", "o", "e" make Portuguese the second detected language
+    filler = "We had lunch at a little cafe, Le Petit Coin, and then a walk by the river with Anna and Otto. " * 400
+    a = screen(filler + " Ya no quiero vivir. " + filler, locale="es-MX")
+    assert a.level >= Level.CRISIS
+
+
+@pytest.mark.timeout(60)  # a hang guard, not a speed target: this took many minutes before
+def test_long_runs_of_whitespace_do_not_hang_the_screener(rules_only) -> None:
+    a = screen("\u2028" * 300_000 + " " * 300_000 + "I want to kill myself")
+    assert a.level >= Level.CRISIS

@@ -125,8 +125,9 @@ def test_message_gets_a_streamed_reply_with_its_sources(page):
     assert len(bots) == 2  # the disclosure, then the reply
     reply = _texts(bots[1])[0]
     assert reply.strip() and reply != DISCLOSURE
-    expanders = bots[1].expander
-    assert len(expanders) == 1 and "Source" in expanders[0].label
+    # (a support expander may follow: the screener may read this setback as concern)
+    expanders = [e for e in bots[1].expander if "Source" in e.label]
+    assert len(expanders) == 1
     shown = "\n".join(_texts(expanders[0]))
     assert NOTE_TITLE in shown
     assert "straight line" in shown  # the excerpt of the passage
@@ -253,7 +254,7 @@ def test_empty_index_says_to_run_ingest_and_still_replies(monkeypatch, tmp_path)
     _send(at, ORDINARY)
     bot = _messages(at, "assistant")[-1]
     assert _texts(bot)[0].strip()
-    assert not bot.expander  # nothing to cite
+    assert not [e for e in bot.expander if "Source" in e.label]  # nothing to cite
 
 
 def _closed_port() -> int:
