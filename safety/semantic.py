@@ -25,12 +25,14 @@ Artefact (``safety/data/semantic_classifier.npz``, written by
 
 * ``lora_names``, ``lora_a_<i>``, ``lora_b_<i>``, ``lora_scale``: the adapter's
   low-rank factors per BERT linear layer (float32) and its merge scale;
-* ``emb``: embeddings of every training sentence (exemplars and dev cases;
+* ``emb``: embeddings of every training sentence (exemplars, dev cases, the
+  parts of ``none`` dev cases and the unflagged sentences of ``knowledge/``;
   float16, N x 384) by the adapted model, precomputed so runtime only embeds
   the message;
 * ``level`` / ``category`` / ``ids`` per exemplar; ``neighbour`` (bool): whether
   the sentence may be a nearest-neighbour exemplar (False for the joined
-  multi-turn dev examples, which only train the classifiers);
+  multi-turn dev examples, the parts and the corpus sentences, which only
+  train the adapter and the classifiers);
 * ``w_crisis``, ``b_crisis``: logistic regression, crisis-or-higher vs rest;
 * ``w_concern``, ``b_concern``: logistic regression, concern-or-higher vs none;
 * ``data_sha256`` (of exemplars.yaml), ``dev_sha256`` (of dev.jsonl),
@@ -571,9 +573,9 @@ def decide(sc: dict[str, Any], art: Artefact, english: bool = True, words: int =
         s_need = S_CRISIS if words >= MIN_WORDS_LR else S_SHORT
         hit = (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN and p >= P_MIN_SIM)
     else:
-        lr_ok = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
-        hit = (lr_ok and p >= P_CRISIS_OTHER) or (s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER)
         lr_ok = False  # no ambiguous band outside English
+        lr_other = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
+        hit = (lr_other and p >= P_CRISIS_OTHER) or (s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER)
     if hit:
         level = Level.CRISIS
         if sc["s_em"] >= S_EMERGENCY and top_level == 3:

@@ -38,7 +38,9 @@ Usage::
     .venv/bin/python scripts/train_safety_classifier.py [--check] [--no-finetune] [--no-corpus]
 
 ``--check`` prints leave-one-group-out style cross-validation numbers (5-fold,
-stratified, seeded) and does not write anything.
+stratified, seeded) and does not write anything. The folds split the logistic
+regression's data only: the adapter has seen every sentence, so with it the
+numbers are optimistic (``--no-finetune`` gives the frozen-MiniLM baseline).
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def _none_parts(case: dict) -> list[str]:
     parts = semantic.plan_windows(norm.sentences)[0]
     if case.get("history"):
         parts.append(norm.text)
-    whole = normalize(case["text"], case.get("locale")).text if not case.get("history") else None
+    whole = None if case.get("history") else norm.text
     return [p for p in dict.fromkeys(parts) if p.strip() and p != whole and len(p.split()) <= DEV_MAX_WORDS]
 
 
