@@ -48,6 +48,8 @@ from typing import Any
 
 import yaml
 
+from safety.locale import parse_locale
+
 __all__ = ["Normalized", "normalize", "fold", "fold_pattern", "detect_languages", "LANGUAGES", "load_language_data", "load_yaml"]
 
 #: Languages with a pattern file in ``safety/data/patterns``.
@@ -260,10 +262,9 @@ def detect_languages(tokens: list[str], locale: str | None = None) -> dict[str, 
     sample = tokens[:4000]  # plenty for a decision; keeps 1 MB inputs cheap
     for lang, words in stop.items():
         scores[lang] = float(sum(1 for t in sample if t in words))
-    if locale:
-        code = re.split(r"[-_]", locale.strip().lower(), maxsplit=1)[0]
-        if code in scores:
-            scores[code] += 1.5
+    code = parse_locale(locale).language
+    if code in scores:
+        scores[code] += 1.5
     return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
 
 

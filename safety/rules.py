@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from safety.levels import Level
+from safety.locale import parse_locale
 from safety.normalize import LANGUAGES, Normalized, fold, fold_pattern, load_language_data
 
 __all__ = ["Hit", "RuleSet", "rule_sets", "match", "RuleResult"]
@@ -290,7 +291,7 @@ def match(norm: Normalized, languages: tuple[str, ...] | None = None, locale: st
             detected = [lang for lang, s in norm.languages.items() if s > 0][:2]
             # the person's own language always runs: one Spanish sentence in a
             # long English paste was missed when only detected languages ran
-            own = re.split(r"[-_]", locale.strip().lower(), maxsplit=1)[0] if locale else ""
+            own = parse_locale(locale).language
             languages = tuple(dict.fromkeys(["en", *([own] if own in sets else []), *detected]))
     hits: list[Hit] = []
     idiom_spans: list[tuple[int, int, str]] = []

@@ -48,11 +48,17 @@ CRISIS = [
     ("a mi abuela le veo moretones y mi tío no la deja salir sola", "es-PE", "third_party"),
     ("mon mari m'a giflée devant les enfants", "fr-BE", "abuse"),
     ("started carrying my pistol around the house again. not sure why", "en-US", "suicidal_ideation"),
+    # misses an outside tester found after pass 6 (2026-12-01), in other phrasings
+    ("Ich will heute Nacht von der Brücke springen", "de-DE", "suicidal_ideation"),
+    ("Mon frère m'a écrit qu'il allait se tuer", "fr-FR", "third_party"),
+    ("j'ai envie de frapper mon collègue, je n'en peux plus", "fr-CA", "harm_to_others"),
+    ("been googling what pills are most lethal", "en-US", "suicidal_ideation"),
 ]
 
 EMERGENCY = [
     ("Ich habe eben alle meine Schlaftabletten geschluckt", "de-DE"),
     ("minha irmã bebeu e tomou os comprimidos, ela tá desacordada", "pt-BR"),
+    ("Ich stehe jetzt auf der Brücke", "de-CH"),  # outside probe
 ]
 
 BELOW_CRISIS = [
@@ -74,6 +80,10 @@ BELOW_CRISIS = [
     ("Ich habe Sachen zu verschenken, wer will?", "de-DE"),
     ("lieber tot als in diesem Outfit, haha", "de-DE"),
     ("o professor vai levar a turma pra escola de samba", "pt-BR"),
+    # look-alikes of the outside probe's rules
+    ("Ich will im Sommer vom Zehnmeterturm springen, wie im Schwimmbad", "de-DE"),
+    ("Ma sœur va se marier en juin", "fr-FR"),
+    ("looked up which plants are toxic to cats before buying them", "en-GB"),
 ]
 
 
@@ -111,33 +121,6 @@ def test_goodbye_then_locked_room_after_a_third_partys_distress_is_emergency(rul
 
 def test_a_locked_door_alone_is_not_a_crisis(rules_only) -> None:
     assert screen("mi hijo no abre la puerta, está jugando a la play", locale="es-ES").level < Level.CRISIS
-
-
-# Misses an outside tester found after pass 6 (2026-12-01), tested on other phrasings.
-PROBE_CRISIS = [
-    ("Ich will heute Nacht von der Brücke springen", "de-DE", Level.CRISIS),
-    ("Ich stehe jetzt auf der Brücke", "de-CH", Level.EMERGENCY),
-    ("Mon frère m'a écrit qu'il allait se tuer", "fr-FR", Level.CRISIS),
-    ("j'ai envie de frapper mon collègue, je n'en peux plus", "fr-CA", Level.CRISIS),
-    ("been googling what pills are most lethal", "en-US", Level.CRISIS),
-]
-PROBE_BELOW = [
-    ("Ich will im Sommer vom Zehnmeterturm springen, wie im Schwimmbad", "de-DE"),
-    ("Ma sœur va se marier en juin", "fr-FR"),
-    ("looked up which plants are toxic to cats before buying them", "en-GB"),
-]
-
-
-@pytest.mark.parametrize(("text", "locale", "level"), PROBE_CRISIS)
-def test_probe_misses_are_caught(rules_only, text: str, locale: str, level: Level) -> None:
-    a = screen(text, locale=locale)
-    assert a.level >= level, (text, a.level, [e.rule for e in a.evidence])
-
-
-@pytest.mark.parametrize(("text", "locale"), PROBE_BELOW)
-def test_probe_rules_leave_lookalikes_below_crisis(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
 
 
 def test_the_locale_language_runs_on_a_long_paste(rules_only) -> None:
