@@ -101,6 +101,7 @@ RISK_EMOJI: dict[str, str] = {
     "\u26B0": "coffin",  # ⚰
     "\U0001FAA6": "grave",  # 🪦
     "\U0001FA92": "razor",  # 🪒
+    "\U0001F309": "bridge",  # 🌉 (a risk word only next to a timing word or 🪦; see en.si.emoji_bridge)
 }
 _EMOJI_RE = re.compile("|".join(map(re.escape, RISK_EMOJI)))
 

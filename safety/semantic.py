@@ -136,6 +136,22 @@ S_SHORT = 0.80
 #: The classifier path also needs some real similarity to a crisis exemplar.
 S_MIN_LR = 0.50
 MARGIN_LR = 0.06
+#: A confident classifier (p >= ``P_CRISIS_SURE``; ``P_CRISIS_SURE_OTHER``
+#: outside English) needs less similarity to a labelled crisis: the fine-tuned
+#: adapter puts real disclosures written in an unseen way ("sitting here with
+#: my service weapon in my lap", leetspeak goodbyes) far from every exemplar
+#: while still scoring them near 0.9. Measured on the ninth dev batch (200
+#: cases written after every earlier pass, before it was trained on,
+#: 2026-12-01): crisis recall 46/81 -> 53/81 with the same 8/88 hard negatives
+#: raised; dev hard negatives 1.1 % -> 1.6 % (in-sample); 1 of 160 seed-article
+#: sentences raised (0 before). The stricter 0.90 / 0.97 pair caught 5 instead of 7.
+P_CRISIS_SURE = 0.85
+P_CRISIS_SURE_OTHER = 0.95
+S_MIN_SURE = 0.35
+MARGIN_SURE = 0.04
+#: ... and a window of at least this many words: a fragment left once a general
+#: question is set aside ("want to be ready") is too thin to be sure of.
+MIN_WORDS_SURE = 6
 S_EMERGENCY = 0.80
 P_CONCERN = 0.75
 MAX_WINDOWS = 48
@@ -559,23 +575,28 @@ def score(vecs: np.ndarray, art: Artefact | None = None) -> list[dict[str, Any]]
 def decide(sc: dict[str, Any], art: Artefact, english: bool = True, words: int = 10) -> tuple[Level, bool]:
     """Level for one window's scores, and whether it is in the ambiguous band.
 
-    ``english`` False (text detected as another language) keeps only the
-    near-duplicate path; ``words`` below :data:`MIN_WORDS_LR` disables the
-    classifier path.
+    Three ways to ``crisis``: a confident classifier with some similarity to a
+    labelled crisis (:data:`P_CRISIS_SURE`), the classifier with closer
+    similarity (:data:`P_CRISIS`), or a near-duplicate of a crisis exemplar
+    (:data:`S_CRISIS`). ``english`` False (text detected as another language)
+    uses the stricter ``*_OTHER`` thresholds and has no ambiguous band;
+    ``words`` below :data:`MIN_WORDS_LR` disables both classifier paths.
     """
     p, s_pos, s_neg = sc["p_crisis"], sc["s_pos"], sc["s_neg"]
     top_level = int(art.level[sc["top"]])
     margin = s_pos - s_neg
     level = Level.NONE
     ambiguous = False
+    sure = (words >= MIN_WORDS_SURE and s_pos >= S_MIN_SURE and margin >= MARGIN_SURE
+            and p >= (P_CRISIS_SURE if english else P_CRISIS_SURE_OTHER))
     if english:
         lr_ok = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
         s_need = S_CRISIS if words >= MIN_WORDS_LR else S_SHORT
-        hit = (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN and p >= P_MIN_SIM)
+        hit = sure or (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN and p >= P_MIN_SIM)
     else:
         lr_ok = False  # no ambiguous band outside English
         lr_other = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
-        hit = (lr_other and p >= P_CRISIS_OTHER) or (s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER)
+        hit = sure or (lr_other and p >= P_CRISIS_OTHER) or (s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER)
     if hit:
         level = Level.CRISIS
         if sc["s_em"] >= S_EMERGENCY and top_level == 3:
