@@ -23,7 +23,7 @@ def test_only_one_question_is_shown_and_generation_stops_after_it(tmp_path):
         "What has felt hardest lately? Have you told your therapist? Do you sleep well?"
     )
     # a message the screener leaves at none: at concern a support line follows the question
-    _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I've been slipping back into old habits")
+    _, reply = run(Companion(settings(tmp_path), llm=fake_llm(text), retriever=FakeRetriever([BACKSLIDE])), "I keep falling back into procrastinating")
     assert reply.text.count("?") == 1
     assert reply.text.rstrip().endswith("What has felt hardest lately?")
 
