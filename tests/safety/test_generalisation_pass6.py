@@ -75,6 +75,7 @@ EMERGENCY = [
 
 BELOW_CRISIS = [
     ("my wife made me download this app, so here I am", "en-US"),
+    ("I said my goodbyes to grandma at the hospice yesterday", "en-GB"),
     ("my mom made me clean my room before I could go out", "en-US"),
     ("my boss forced me to redo the whole deck", "en-GB"),
     ("this router is actively trying to kill me", "en-US"),

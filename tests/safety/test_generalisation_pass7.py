@@ -1,0 +1,77 @@
+"""Seventh generalisation test file: the rules of pass 8 (2026-12-01, tenth dev batch, ids 1871-2070).
+
+The tenth batch (200 cases, a natural mix written after pass 7 and the
+retrained adapter, by a team member who read neither the held-out split nor
+the screener's files) was the honest estimate of pass 7: crisis recall 70/82
+(85.4 %), emergencies reaching crisis 17/20, hard negatives raised 6/92
+(6.5 %). Its misses were mostly medical emergencies told plainly (a seizure,
+anaphylaxis without an adrenaline pen, heart-attack signs, a Portuguese faint
+with shaking) and veiled disclosures (stockpiling in Portuguese, "quitarme de
+en medio", stopping heart tablets "to let nature get on with it", feeding a
+friend's fish "after", "Friday's gonna be different"). The rules are tested
+here on *other* phrasings, with hard negatives. Rule layer only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from safety import Level, screen
+
+CRISIS = [
+    ("a veces pienso en quitarme de en medio y ya está", "es-ES", "suicidal_ideation"),
+    ("ando guardando os comprimidos que sobram, não sei bem porquê", "pt-BR", "suicidal_ideation"),
+    ("ela pediu pra eu cuidar do gato dela e disse que me ama muito", "pt-BR", "third_party"),
+    ("Ich denke manchmal daran, mich umzubringen", "de-DE", "suicidal_ideation"),
+    ("mein Kumpel verschenkt gerade seine Bücher und Spielsachen", "de-CH", "third_party"),
+    ("quit my insulin last month, seems easiest to let nature take its course", "en-GB", "suicidal_ideation"),
+    ("my flatmate asked me to look after her cat 'after'", "en-AU", "third_party"),
+    ("tomorrow's gonna be different at school. they'll see", "en-US", "harm_to_others"),
+    ("been making a list of who gets what, just so it's sorted", "en-CA", "suicidal_ideation"),
+]
+
+EMERGENCY = [
+    ("my brother is shaking on the floor and it won't stop", "en-US"),
+    ("her lips are swelling up and she's wheezing, we don't have her epipen", "en-GB"),
+    ("dad is clutching his chest and says his left arm is numb", "en-IN"),
+    ("my friend's note just says sorry and she's locked herself in, not answering", "en-US"),
+    ("the towel is soaked through and it won't stop", "en-NZ"),
+    ("he's asleep upstairs and I have the knife in my hand", "en-US"),
+    ("meu pai desmaiou e está se debatendo no chão", "pt-BR"),
+    ("ses lèvres sont bleues, il respire à peine", "fr-FR"),
+    ("ich hab gerade alle meine Schlaftabletten genommen", "de-DE"),
+    ("mein Sohn krampft und hat Schaum vor dem Mund", "de-AT"),
+    ("took the whole pack an hour ago and feel sick", "en-GB"),
+]
+
+BELOW_CRISIS = [
+    ("Do I need to bleed the brakes after changing the pads?", "en-US"),
+    ("me corté con un papel abriendo el sobre, ¿pongo una curita?", "es-MX"),
+    ("Ma prof va me tuer, j'ai oublié mon devoir", "fr-FR"),
+    ("what are the signs of anaphylaxis, like lips swelling up and wheezing?", "en-US"),
+    ("our friday is going to be different this week, it's a half day", "en-GB"),
+    ("we're writing down who gets what for secret santa", "en-US"),
+    ("she asked me to feed her cat after work tomorrow", "en-US"),
+    ("ich habe alle meine Bücher zurückgegeben", "de-DE"),
+    ("vor fünf Jahren habe ich versucht, mir das Leben zu nehmen. Heute geht es mir gut", "de-DE"),
+    ("juntar os remédios numa caixinha organizadora ajuda a não esquecer?", "pt-BR"),
+]
+
+
+@pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
+def test_eighth_pass_families_reach_crisis(rules_only, text: str, locale: str, category: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+    assert category in a.categories
+
+
+@pytest.mark.parametrize(("text", "locale"), EMERGENCY)
+def test_eighth_pass_emergencies(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS)
+def test_eighth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
