@@ -28,6 +28,11 @@ CRISIS = [
     ("my flatmate asked me to look after her cat 'after'", "en-AU", "third_party"),
     ("tomorrow's gonna be different at school. they'll see", "en-US", "harm_to_others"),
     ("been making a list of who gets what, just so it's sorted", "en-CA", "suicidal_ideation"),
+    # in-sample dev misses after the retrain, in other words
+    ("he hid my car keys and told me if I ever try to leave I'll regret it", "en-US", "abuse"),
+    ("got a few painkillers stashed in a drawer, nice to know they're there if it gets bad", "en-GB", "suicidal_ideation"),
+    ("maybe better I am disappear, then nobody has the trouble", "en-IN", "suicidal_ideation"),
+    ("sin mí estarían todos más tranquilos en casa", "es-AR", "suicidal_ideation"),
 ]
 
 EMERGENCY = [
@@ -42,6 +47,7 @@ EMERGENCY = [
     ("ich hab gerade alle meine Schlaftabletten genommen", "de-DE"),
     ("mein Sohn krampft und hat Schaum vor dem Mund", "de-AT"),
     ("took the whole pack an hour ago and feel sick", "en-GB"),
+    ("I'm up on the roof now, just wanted to tell someone before", "en-US"),
 ]
 
 BELOW_CRISIS = [
@@ -54,6 +60,8 @@ BELOW_CRISIS = [
     ("she asked me to feed her cat after work tomorrow", "en-US"),
     ("ich habe alle meine Bücher zurückgegeben", "de-DE"),
     ("vor fünf Jahren habe ich versucht, mir das Leben zu nehmen. Heute geht es mir gut", "de-DE"),
+    ("sin mí van a estar mejor en el equipo, me cambio de área", "es-MX"),
+    ("i think it's better if i disappear for the weekend, need a break", "en-GB"),
     ("juntar os remédios numa caixinha organizadora ajuda a não esquecer?", "pt-BR"),
 ]
 
@@ -75,3 +83,12 @@ def test_eighth_pass_emergencies(rules_only, text: str, locale: str) -> None:
 def test_eighth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+def test_tired_of_trying_is_exhaustion_but_tired_of_staying_alive_is_a_crisis(semantic_model) -> None:
+    """All layers on: the semantic layer read "I'm tired of trying" as close to
+    "I'm so tired of being alive" after a retrain; the idiom keeps that one
+    sentence out of it, and nothing else."""
+    assert screen("I'm tired of trying", locale="en-US").level < Level.CRISIS
+    assert screen("I'm so tired of trying to stay alive", locale="en-US").level >= Level.CRISIS
+    assert screen("I'm tired of trying. I just want it all to end", locale="en-US").level >= Level.CRISIS
