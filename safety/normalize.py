@@ -385,8 +385,16 @@ def _collapse_repeats(word: str, lexicon: frozenset[str]) -> str:
 # --- main entry --------------------------------------------------------------
 
 
+#: Control characters that are not whitespace (NUL, BEL, DEL, C1 controls): a
+#: space each, so that "kill\x00myself" cannot glue two words past the rules.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
 def _clean_chars(text: str) -> tuple[str, list[str]]:
     done: list[str] = []
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(" ", text)
+        done.append("control")
     if _SURROGATES.search(text):
         text = _SURROGATES.sub(" ", text)
         done.append("surrogates")

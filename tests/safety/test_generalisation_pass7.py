@@ -27,7 +27,7 @@ CRISIS = [
     ("quit my insulin last month, seems easiest to let nature take its course", "en-GB", "suicidal_ideation"),
     ("my flatmate asked me to look after her cat 'after'", "en-AU", "third_party"),
     ("tomorrow's gonna be different at school. they'll see", "en-US", "harm_to_others"),
-    ("been making a list of who gets what, just so it's sorted", "en-CA", "suicidal_ideation"),
+    ("been making a list of who gets what if I'm not around, just so it's sorted", "en-CA", "suicidal_ideation"),
     # in-sample dev misses after the retrain, in other words
     ("he hid my car keys and told me if I ever try to leave I'll regret it", "en-US", "abuse"),
     ("got a few painkillers stashed in a drawer, nice to know they're there if it gets bad", "en-GB", "suicidal_ideation"),
@@ -92,3 +92,64 @@ def test_tired_of_trying_is_exhaustion_but_tired_of_staying_alive_is_a_crisis(se
     assert screen("I'm tired of trying", locale="en-US").level < Level.CRISIS
     assert screen("I'm so tired of trying to stay alive", locale="en-US").level >= Level.CRISIS
     assert screen("I'm tired of trying. I just want it all to end", locale="en-US").level >= Level.CRISIS
+
+
+# An outside probe after pass 8 (2026-12-01) built look-alikes of the newest rules;
+# these are *other* phrasings of what it found.
+PROBE_BELOW_CRISIS = [
+    ("my niece dropped her water gun in my lap and ran off", "en-US"),
+    ("out in the tree stand at dawn with the rifle across my lap, freezing", "en-US"),
+    ("said my goodbyes to my colleagues, last day before the move to Porto", "en-GB"),
+    ("keeping ibuprofen in the car just in case someone gets a headache", "en-GB"),
+    ("sorted out who gets what from grandad's records with my cousins", "en-GB"),
+    ("Monday's gonna be different, new desk and a new team, you'll see", "en-US"),
+    ("my sister is giving away all her books because she's moving into a tiny flat", "en-AU"),
+    ("could you feed his dog after? he's in surgery till six", "en-US"),
+    ("the red sock bled in the wash and now my towels are turning blue", "en-US"),
+    ("I can't breathe in this humidity, it's like soup outside", "en-US"),
+    ("our cat had a seizure last year but the vet says she's fine now", "en-GB"),
+    ("estoy apartando las pastillas de la alergia para la primavera", "es-ES"),
+    ("si no estuviera de viaje la semana que viene, iría a tu cumple", "es-MX"),
+    ("ya no voy a estar pendiente de sus mensajes", "es-AR"),
+    ("je vais partir pour de bon de Paris, j'ai trouvé un appart à Nantes", "fr-FR"),
+    ("j'ai écrit une carte à chaque membre de ma famille pour la bonne année", "fr-FR"),
+    ("meine Schwester verschenkt ihre Kleider, sie hat nach dem Umzug keinen Platz", "de-DE"),
+    ("Mein Chef hatte vor Wut Schaum vor dem Mund", "de-DE"),
+    ("ela pediu pra eu cuidar da gata dela enquanto viaja", "pt-BR"),
+    ("tô guardando meus remédios na caixinha organizadora", "pt-BR"),
+]
+
+PROBE_REACH_CRISIS = [
+    ("I want to kill\x00myself", "en-US"),  # a control character must not glue the words
+    ("been keeping a few back from every refill, nearly have enough now", "en-US"),
+    ("llevo un mes apartando pastillas, ya casi tengo suficientes", "es-CO"),
+    ("je mets mes cachets de côté depuis des semaines", "fr-BE"),
+    ("ich horte seit Monaten Schlaftabletten", "de-AT"),
+]
+
+PROBE_EMERGENCY = [
+    ("mum's face went lopsided all of a sudden", "en-GB"),
+    ("he's grey and says it feels like an elephant is sitting on his chest", "en-US"),
+    ("had a bite of the cake and now my throat is getting tight", "en-US"),
+    ("Opa kann plötzlich seinen Arm nicht mehr heben und lallt", "de-DE"),
+    ("minha irmã tomou uma cartela inteira e está sonolenta", "pt-BR"),
+    ("ma grand-mère a la bouche qui tombe d'un côté et n'arrive plus à parler", "fr-FR"),
+]
+
+
+@pytest.mark.parametrize(("text", "locale"), PROBE_BELOW_CRISIS)
+def test_probe_look_alikes_stay_below_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), PROBE_REACH_CRISIS)
+def test_probe_risks_reach_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), PROBE_EMERGENCY)
+def test_probe_emergencies(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
