@@ -66,34 +66,6 @@ BELOW_CRISIS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
-def test_eighth_pass_families_reach_crisis(rules_only, text: str, locale: str, category: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-    assert category in a.categories
-
-
-@pytest.mark.parametrize(("text", "locale"), EMERGENCY)
-def test_eighth_pass_emergencies(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
-
-
-@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS)
-def test_eighth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-
-
-def test_tired_of_trying_is_exhaustion_but_tired_of_staying_alive_is_a_crisis(semantic_model) -> None:
-    """All layers on: the semantic layer read "I'm tired of trying" as close to
-    "I'm so tired of being alive" after a retrain; the idiom keeps that one
-    sentence out of it, and nothing else."""
-    assert screen("I'm tired of trying", locale="en-US").level < Level.CRISIS
-    assert screen("I'm so tired of trying to stay alive", locale="en-US").level >= Level.CRISIS
-    assert screen("I'm tired of trying. I just want it all to end", locale="en-US").level >= Level.CRISIS
-
-
 # An outside probe after pass 8 (2026-12-01) built look-alikes of the newest rules;
 # these are *other* phrasings of what it found.
 PROBE_BELOW_CRISIS = [
@@ -137,10 +109,11 @@ PROBE_EMERGENCY = [
 ]
 
 
-@pytest.mark.parametrize(("text", "locale"), PROBE_BELOW_CRISIS)
-def test_probe_look_alikes_stay_below_crisis(rules_only, text: str, locale: str) -> None:
+@pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
+def test_eighth_pass_families_reach_crisis(rules_only, text: str, locale: str, category: str) -> None:
     a = screen(text, locale=locale)
-    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+    assert category in a.categories
 
 
 @pytest.mark.parametrize(("text", "locale"), PROBE_REACH_CRISIS)
@@ -149,7 +122,24 @@ def test_probe_risks_reach_crisis(rules_only, text: str, locale: str) -> None:
     assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
 
 
-@pytest.mark.parametrize(("text", "locale"), PROBE_EMERGENCY)
-def test_probe_emergencies(rules_only, text: str, locale: str) -> None:
+@pytest.mark.parametrize(("text", "locale"), EMERGENCY + PROBE_EMERGENCY)
+def test_eighth_pass_emergencies(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS + PROBE_BELOW_CRISIS)
+def test_eighth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+def test_tired_of_trying_is_exhaustion_but_tired_of_staying_alive_is_a_crisis(semantic_model) -> None:
+    """All layers on: the semantic layer read "I'm tired of trying" as close to
+    "I'm so tired of being alive" after a retrain; the idiom keeps that one
+    sentence out of it, and nothing else."""
+    assert screen("I'm tired of trying", locale="en-US").level < Level.CRISIS
+    assert screen("I'm so tired of trying to stay alive", locale="en-US").level >= Level.CRISIS
+    assert screen("I'm tired of trying. I just want it all to end", locale="en-US").level >= Level.CRISIS
+
+
