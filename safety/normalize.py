@@ -10,7 +10,8 @@ typed ``K1LL  mysełf``, ``k.i.l.l myself``, ``k i l l  m y s e l f``,
 Steps, in order (each one that changes the text records a transform id, which
 the screener may put into the audit evidence; the text itself never is):
 
-1. lone UTF-16 surrogates (invalid code points) -> space;
+1. control characters that are not whitespace (NUL, BEL, DEL, C1) and lone
+   UTF-16 surrogates (invalid code points) -> space;
 2. zero-width / format characters (Unicode category ``Cf``: ZWSP, ZWJ, soft
    hyphen, bidi marks...) and variation selectors removed;
 3. Unicode NFKC (full-width letters, ligatures, mathematical bold letters);

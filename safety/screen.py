@@ -32,8 +32,9 @@ Errors:
   non-string ``locale``.
 * Any exception *inside* screening -> ``Assessment(Level.CRISIS, evidence=
   (Evidence(layer="error", rule=<exception type>),))``: fail closed.
-* Empty / whitespace-only text -> ``Level.NONE``. Lone surrogates are
-  replaced, then the text is assessed normally.
+* Empty / whitespace-only text -> ``Level.NONE``. Lone surrogates and
+  control characters (NUL, BEL...) are replaced by spaces, then the text is
+  assessed normally.
 
 Privacy: evidence holds rule ids, exemplar ids, scores and code-written notes,
 never the user's text; nothing here logs message text.
