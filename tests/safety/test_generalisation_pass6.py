@@ -76,6 +76,7 @@ EMERGENCY = [
 BELOW_CRISIS = [
     ("my wife made me download this app, so here I am", "en-US"),
     ("I said my goodbyes to grandma at the hospice yesterday", "en-GB"),
+    ("did it to my arm playing rugby, is ice or heat better?", "en-NZ"),
     ("my mom made me clean my room before I could go out", "en-US"),
     ("my boss forced me to redo the whole deck", "en-GB"),
     ("this router is actively trying to kill me", "en-US"),
