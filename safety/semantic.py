@@ -589,14 +589,14 @@ def decide(sc: dict[str, Any], art: Artefact, english: bool = True, words: int =
     ambiguous = False
     sure = (words >= MIN_WORDS_SURE and s_pos >= S_MIN_SURE and margin >= MARGIN_SURE
             and p >= (P_CRISIS_SURE if english else P_CRISIS_SURE_OTHER))
+    lr_gate = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
     if english:
-        lr_ok = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
+        lr_ok = lr_gate
         s_need = S_CRISIS if words >= MIN_WORDS_LR else S_SHORT
         hit = sure or (lr_ok and p >= P_CRISIS) or (s_pos >= s_need and margin >= MARGIN and p >= P_MIN_SIM)
     else:
         lr_ok = False  # no ambiguous band outside English
-        lr_other = words >= MIN_WORDS_LR and s_pos >= S_MIN_LR and margin >= MARGIN_LR
-        hit = sure or (lr_other and p >= P_CRISIS_OTHER) or (s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER)
+        hit = sure or (lr_gate and p >= P_CRISIS_OTHER) or (s_pos >= S_CRISIS_OTHER and margin >= MARGIN_OTHER)
     if hit:
         level = Level.CRISIS
         if sc["s_em"] >= S_EMERGENCY and top_level == 3:

@@ -101,11 +101,11 @@ PROBE_BELOW_CRISIS = [
 ]
 
 PROBE_REACH_CRISIS = [
-    ("I want to kill\x00myself", "en-US"),  # a control character must not glue the words
-    ("been keeping a few back from every refill, nearly have enough now", "en-US"),
-    ("llevo un mes apartando pastillas, ya casi tengo suficientes", "es-CO"),
-    ("je mets mes cachets de côté depuis des semaines", "fr-BE"),
-    ("ich horte seit Monaten Schlaftabletten", "de-AT"),
+    ("I want to kill\x00myself", "en-US", "suicidal_ideation"),  # a control character must not glue the words
+    ("been keeping a few back from every refill, nearly have enough now", "en-US", "suicidal_ideation"),
+    ("llevo un mes apartando pastillas, ya casi tengo suficientes", "es-CO", "suicidal_ideation"),
+    ("je mets mes cachets de côté depuis des semaines", "fr-BE", "suicidal_ideation"),
+    ("ich horte seit Monaten Schlaftabletten", "de-AT", "suicidal_ideation"),
 ]
 
 PROBE_EMERGENCY = [
@@ -118,17 +118,11 @@ PROBE_EMERGENCY = [
 ]
 
 
-@pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
+@pytest.mark.parametrize(("text", "locale", "category"), CRISIS + PROBE_REACH_CRISIS)
 def test_eighth_pass_families_reach_crisis(rules_only, text: str, locale: str, category: str) -> None:
     a = screen(text, locale=locale)
     assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
     assert category in a.categories
-
-
-@pytest.mark.parametrize(("text", "locale"), PROBE_REACH_CRISIS)
-def test_probe_risks_reach_crisis(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
 
 
 @pytest.mark.parametrize(("text", "locale"), EMERGENCY + PROBE_EMERGENCY)
