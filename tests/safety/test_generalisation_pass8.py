@@ -54,6 +54,11 @@ CRISIS = [
     ("which pills would make me sleep forever", "en-US", "suicidal_ideation"),
     ("some days I picture letting go of the wheel on the motorway", "en-GB", "suicidal_ideation"),
     ("mum has bruises on her arms and seems scared of the night carer", "en-AU", "abuse"),
+    # in-sample dev cases the retrain lost, in other words
+    ("ele ameaçou que se eu pedir o divórcio fica com os meus filhos", "pt-PT", "abuse"),
+    ("ce serait mieux pour ma famille si je n'existais plus", "fr-FR", "suicidal_ideation"),
+    ("my son's teacher called, there are cuts all over his arms", "en-GB", "third_party"),
+    ("found razor blades taped under the lid of my son's pencil case", "en-US", "third_party"),
 ]
 
 EMERGENCY = [
@@ -84,6 +89,9 @@ BELOW_CRISIS = [
     ("quels sont les symptômes d'une crise cardiaque ?", "fr-FR"),
     ("je laisse les clés au voisin au cas où il m'arrive quelque chose ce weekend au ski", "fr-FR"),
     ("mi jefe me revisa el correo del trabajo", "es-ES"),
+    ("este calor está a matar-me", "pt-PT"),
+    ("ando a matar-me a trabalhar esta semana", "pt-PT"),
+    ("found an old razor in the bathroom drawer, hidden behind the towels", "en-US"),
     ("what are the signs of a stroke? making a first aid poster", "en-US"),
     ("this is my last message before the flight, talk in two weeks, love you all", "en-GB"),
     ("hace 10 años intenté suicidarme y hoy estoy feliz con mi familia", "es-MX"),
@@ -93,6 +101,139 @@ BELOW_CRISIS = [
 ]
 
 
+# Pass 9, own probe after the batch: plain core disclosures in each language
+# (the batch showed German, French and Portuguese missing even these). Level
+# only: each language's categories are tested above.
+CORE_CRISIS = [
+    ('ich will einfach nicht mehr leben', 'de-DE'),
+    ('ich möchte sterben', 'de-DE'),
+    ('ich denke darüber nach, mich umzubringen', 'de-DE'),
+    ('alle wären ohne mich besser dran', 'de-DE'),
+    ('ich wünschte, ich würde morgen nicht mehr aufwachen', 'de-DE'),
+    ('hab mich gestern wieder geritzt', 'de-DE'),
+    ('wie viele Tabletten sind tödlich', 'de-DE'),
+    ('hab Abschiedsbriefe an meine Familie geschrieben', 'de-DE'),
+    ('ich kann nicht mehr, ich will dass es aufhört', 'de-DE'),
+    ('mein Mann schlägt mich und droht mich umzubringen', 'de-DE'),
+    ('ich bring den Typen um, ich schwör', 'de-DE'),
+    ('meine Freundin hat gesagt, sie will sich umbringen', 'de-DE'),
+    ('niemand würde mich vermissen', 'de-DE'),
+    ('mein Stiefvater kommt nachts in mein Zimmer und fasst mich an', 'de-DE'),
+    ('ich will nicht mehr aufwachen', 'de-DE'),
+    ('hab keinen Bock mehr auf dieses Leben, will nur noch weg für immer', 'de-DE'),
+    ('je veux plus vivre', 'fr-FR'),
+    ("j'ai envie de mourir", 'fr-FR'),
+    ('je pense à me tuer', 'fr-FR'),
+    ('tout le monde serait mieux sans moi', 'fr-FR'),
+    ("j'aimerais ne pas me réveiller demain", 'fr-FR'),
+    ('je me suis encore coupée hier soir', 'fr-FR'),
+    ('combien de cachets faut-il pour mourir', 'fr-FR'),
+    ("j'ai écrit des lettres d'adieu", 'fr-FR'),
+    ("j'en peux plus, je veux que ça s'arrête pour de bon", 'fr-FR'),
+    ('mon copain me frappe et il a menacé de me tuer', 'fr-FR'),
+    ('je vais le buter ce mec', 'fr-FR'),
+    ("ma pote m'a dit qu'elle voulait en finir", 'fr-FR'),
+    ('personne ne remarquerait si je disparaissais', 'fr-FR'),
+    ('mon beau-père vient dans ma chambre la nuit et me touche', 'fr-FR'),
+    ('je veux dormir et ne jamais me réveiller', 'fr-FR'),
+    ("j'ai plus la force de continuer à vivre", 'fr-FR'),
+    ('não quero mais viver', 'pt-BR'),
+    ('quero morrer', 'pt-BR'),
+    ('to pensando em me matar', 'pt-BR'),
+    ('todo mundo ficaria melhor sem mim', 'pt-BR'),
+    ('queria dormir e não acordar mais', 'pt-BR'),
+    ('me cortei de novo ontem', 'pt-BR'),
+    ('quantos comprimidos precisa pra morrer', 'pt-BR'),
+    ('escrevi cartas de despedida pra minha família', 'pt-BR'),
+    ('não aguento mais, quero que tudo acabe', 'pt-BR'),
+    ('meu marido me bate e ameaçou me matar', 'pt-BR'),
+    ('vou matar esse cara', 'pt-BR'),
+    ('minha amiga disse que quer se matar', 'pt-BR'),
+    ('ninguém ia sentir minha falta', 'pt-BR'),
+    ('meu padrasto entra no meu quarto de noite e mexe comigo', 'pt-BR'),
+    ('queria sumir pra sempre', 'pt-BR'),
+    ('não tenho mais forças pra continuar vivendo', 'pt-BR'),
+    ('já não quero viver', 'pt-PT'),
+    ('apetece-me morrer', 'pt-PT'),
+    ('ando a pensar em matar-me', 'pt-PT'),
+    ('estavam todos melhor sem mim', 'pt-PT'),
+    ('o meu namorado bate-me', 'pt-PT'),
+    ('ya no quiero vivir', 'es-MX'),
+    ('me quiero morir', 'es-MX'),
+    ('estoy pensando en matarme', 'es-MX'),
+    ('todos estarían mejor sin mí', 'es-MX'),
+    ('ojalá no despertara mañana', 'es-MX'),
+    ('me volví a cortar anoche', 'es-MX'),
+    ('cuántas pastillas se necesitan para morir', 'es-MX'),
+    ('ya escribí cartas de despedida', 'es-MX'),
+    ('mi esposo me pega y me amenazó con matarme', 'es-MX'),
+    ('voy a matar a ese wey', 'es-MX'),
+    ('mi amiga dice que se quiere matar', 'es-MX'),
+    ('nadie me extrañaría', 'es-MX'),
+    ('mi padrastro entra a mi cuarto en la noche y me toca', 'es-MX'),
+]
+
+CORE_EMERGENCY = [
+    ('ich hab gerade die ganze Packung Tabletten geschluckt', 'de-DE'),
+    ('mein Vater ist umgekippt und atmet nicht', 'de-DE'),
+    ('ich steh auf der Brücke', 'de-DE'),
+    ('hab mir die Pulsadern aufgeschnitten', 'de-DE'),
+    ("je viens d'avaler toute la boîte de doliprane", 'fr-FR'),
+    ("mon père s'est effondré et il ne respire plus", 'fr-FR'),
+    ('je suis sur le pont là', 'fr-FR'),
+    ('je me suis ouvert les veines', 'fr-FR'),
+    ('acabei de tomar a caixa inteira de remédio', 'pt-BR'),
+    ('meu pai desmaiou e não está respirando', 'pt-BR'),
+    ('to em cima da ponte agora', 'pt-BR'),
+    ('cortei os pulsos', 'pt-BR'),
+    ('tomei os comprimidos todos', 'pt-PT'),
+    ('me acabo de tomar todas las pastillas', 'es-MX'),
+    ('mi papá se desmayó y no respira', 'es-MX'),
+    ('estoy en el puente ahorita', 'es-MX'),
+    ('me corté las venas', 'es-MX'),
+]
+
+CORE_BELOW_CRISIS = [
+    ('ich sterbe vor Hunger', 'de-DE'),
+    ('das Meeting bringt mich noch um', 'de-DE'),
+    ('ich hab heute mein altes Fahrrad verschenkt', 'de-DE'),
+    ('wir haben ein Seil für die Kletterhalle gekauft', 'de-DE'),
+    ('je meurs de faim', 'fr-FR'),
+    ('ce cours me tue', 'fr-FR'),
+    ("j'ai acheté une corde pour l'escalade", 'fr-FR'),
+    ('je suis mort de rire', 'fr-FR'),
+    ('to morrendo de fome', 'pt-BR'),
+    ('essa prova vai me matar', 'pt-BR'),
+    ('comprei uma corda pra escalada', 'pt-BR'),
+    ('morri de rir', 'pt-BR'),
+    ('me muero de hambre', 'es-MX'),
+    ('este examen me va a matar', 'es-MX'),
+    ('compré una cuerda para escalar', 'es-MX'),
+    ('me muero de risa', 'es-MX'),
+    ('ich bring den Müll um 8 raus', 'de-DE'),
+    ('ich bring dich um sechs zum Bahnhof', 'de-DE'),
+    ('keinen Bock mehr auf das Leben hier in der Stadt', 'de-DE'),
+    ('ich will für immer weg aus diesem Kaff', 'de-AT'),
+    ('ich steh auf der Brücke und mach Fotos vom Sonnenuntergang', 'de-DE'),
+    ('je veux plus vivre chez mes parents', 'fr-FR'),
+    ("ce bruit, je veux que ça s'arrête", 'fr-FR'),
+    ('je veux que tout se termine bien pour elle', 'fr-FR'),
+    ('quero que tudo acabe bem', 'pt-BR'),
+    ('quero que isso acabe logo, que reunião chata', 'pt-BR'),
+    ('vou matar essa aula hoje', 'pt-BR'),
+    ('vou matar a saudade da minha avó', 'pt-BR'),
+    ('vou matar essa garrafa de vinho', 'pt-PT'),
+    ('cortei o pulso sem querer a cozinhar, sangrou um bocado', 'pt-PT'),
+    ('ich hab die ganze Packung Gummibärchen gegessen', 'de-DE'),
+]
+
+
+@pytest.mark.parametrize(("text", "locale"), CORE_CRISIS)
+def test_plain_core_disclosures_reach_crisis_in_every_language(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
 @pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
 def test_ninth_pass_families_reach_crisis(rules_only, text: str, locale: str, category: str) -> None:
     a = screen(text, locale=locale)
@@ -100,13 +241,13 @@ def test_ninth_pass_families_reach_crisis(rules_only, text: str, locale: str, ca
     assert category in a.categories
 
 
-@pytest.mark.parametrize(("text", "locale"), EMERGENCY)
+@pytest.mark.parametrize(("text", "locale"), EMERGENCY + CORE_EMERGENCY)
 def test_ninth_pass_emergencies(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
 
 
-@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS)
+@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS + CORE_BELOW_CRISIS)
 def test_ninth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
