@@ -228,7 +228,37 @@ CORE_BELOW_CRISIS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "locale"), CORE_CRISIS)
+# The outside probe after pass 8 left these risks missed (its closing note);
+# the rules are tested on phrasings written after it, with look-alikes.
+PROBE_CRISIS = [
+    ('left a note on the kitchen table for whoever finds this', 'en-US'),
+    ("i'm bringing something from home tomorrow that'll shut him up for good", 'en-GB'),
+    ('the boy in my class has small round burns on his arms and flinches when I raise my hand to write on the board', 'en-GB'),
+    ('updated my will this afternoon and I feel strangely peaceful', 'en-US'),
+    ('been picturing not waking up tomorrow and honestly it feels like a relief', 'en-AU'),
+    ("he said he'd make sure nobody ever finds me", 'en-US'),
+    ("j'ai tout rangé, rendu les clés à ma sœur, merci pour tout", 'fr-FR'),
+    ('je ne serai plus là à Noël de toute façon', 'fr-FR'),
+    ("il m'a serré le cou hier et il a dit qu'il me tuerait", 'fr-BE'),
+    ('es wäre schön, wenn ich einfach nicht mehr aufwache', 'de-DE'),
+    ('ich höre jeden Abend, wie die Nachbarin ihr Kleinkind schlägt', 'de-AT'),
+    ('escrevi umas cartas e dei as minhas roupas todas à minha prima', 'pt-PT'),
+]
+
+PROBE_BELOW_CRISIS = [
+    ('found a note for whoever finds my keys, left by a neighbour', 'en-US'),
+    ('updated my will after the baby came, feels good to have peace of mind', 'en-GB'),
+    ("j'ai tout rangé, rendu les clés au proprio après l'état des lieux, merci pour tout", 'fr-FR'),
+    ('je ne serai plus là à Noël, je pars en Erasmus', 'fr-FR'),
+    ('wenn ich nicht mehr aufwache, ruf bitte den Notarzt', 'de-DE'),
+    ('im Film haut er sein Kind', 'de-DE'),
+    ('dei as minhas roupas velhas e escrevi uma carta à minha avó a contar', 'pt-PT'),
+    ("I'm gonna shut the window for good, the neighbours are loud", 'en-US'),
+    ('he flinches when I raise my voice at the dog', 'en-US'),
+]
+
+
+@pytest.mark.parametrize(("text", "locale"), CORE_CRISIS + PROBE_CRISIS)
 def test_plain_core_disclosures_reach_crisis_in_every_language(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
@@ -247,7 +277,7 @@ def test_ninth_pass_emergencies(rules_only, text: str, locale: str) -> None:
     assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
 
 
-@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS + CORE_BELOW_CRISIS)
+@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS + CORE_BELOW_CRISIS + PROBE_BELOW_CRISIS)
 def test_ninth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
