@@ -188,6 +188,17 @@ def assess_conversation(
                            note=f"{earlier_means} earlier means turn(s)"))
         cats.append("suicidal_ideation")
 
+    # 1a-bis. means in hand now after goodbye letters or a goodbye ("wrote letters
+    #         to my mum and my sister" ... "I've got everything here with me now")
+    #         -> emergency: preparation done and the means at hand (C-SSRS
+    #         preparatory behaviour with access to means)
+    earlier_goodbye = sum(1 for h in hist if "goodbye" in h.signals)
+    if "means_hold" in current.signals and earlier_goodbye and not earlier_means:
+        level = Level.EMERGENCY
+        ev.append(Evidence("conversation", "means_in_hand_after_goodbye", Level.EMERGENCY, "suicidal_ideation",
+                           note=f"{earlier_goodbye} earlier goodbye turn(s)"))
+        cats.append("suicidal_ideation")
+
     # 1a'. ingestion earlier + physical symptoms now (or the reverse) -> emergency
     #      (overdose described across turns: "took too much earlier" ... "heart
     #      racing, can't stay awake"; poison-control / emergency guidance)

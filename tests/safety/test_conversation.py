@@ -46,6 +46,17 @@ def test_means_in_hand_after_means_talk_is_emergency() -> None:
     assert a.level == Level.EMERGENCY
 
 
+def test_means_in_hand_after_goodbye_letters_is_emergency() -> None:
+    """Letters written, then "everything here with me now": preparation done
+    and the means at hand. The same words after a packing list are not."""
+    history = ["wrote letters to my mum and my sister tonight", "they'll find them tomorrow"]
+    a = screen("I've got everything here with me now", history=history, locale="en-GB")
+    assert a.level == Level.EMERGENCY
+    assert "suicidal_ideation" in a.categories
+    packing = ["packing for the festival", "tent, sleeping bag, snacks"]
+    assert screen("I've got everything here with me now", history=packing, locale="en-GB").level < Level.CRISIS
+
+
 def test_spanish_accumulation() -> None:
     a = screen("¿cuál es el puente más alto de la ciudad?", history=["perdí mi trabajo", "nada tiene sentido"], locale="es-ES")
     assert a.level >= Level.CRISIS
