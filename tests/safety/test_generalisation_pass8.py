@@ -1,4 +1,5 @@
-"""Eighth generalisation test file: the rules of pass 9 (2026-12-01, eleventh dev batch, ids 2071-2270).
+"""Eighth generalisation test file: the rules of passes 9 and 10 (2026-12-01,
+eleventh and twelfth dev batches, ids 2071-2470).
 
 The eleventh batch (200 cases, written after pass 8 by a team member who read
 neither the held-out split nor the screener's files, with more French, German
@@ -9,6 +10,11 @@ Portuguese (3/11) did not: plainly worded disclosures had no rule ("wenn's
 mich nicht gäbe", "ils seraient mieux sans moi", "voltei a cortar-me",
 "bebeu lixívia", "hat mich gewürgt"). The rules are tested here on *other*
 phrasings, with look-alike hard negatives. Rule layer only.
+
+The twelfth batch, written after pass 9, was its honest estimate: crisis
+recall 58/86 (67.4 %), emergencies reaching crisis 16/22, hard negatives
+raised 6/89 (6.7 %); English 29/34, Spanish 12/16, French 7/11, German 4/12,
+Portuguese 6/13. Its families are the PASS10 tables.
 """
 
 from __future__ import annotations
@@ -264,6 +270,63 @@ def test_plain_core_disclosures_reach_crisis_in_every_language(rules_only, text:
     assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
 
 
+PASS10_CRISIS = [
+    ("how many of my dad's tramadol would be enough, asking for real", "en-GB"),
+    ("honestly it would be easier for everyone if I was not around anymore", "en-IN"),
+    ("some mornings I think about just stepping in front of the tram", "en-AU"),
+    ("it's only scratches, I do it with a sharpener blade, not proper cutting", "en-US"),
+    ("te lo juro que le reviento la cabeza con el bate a ese tipo", "es-CO"),
+    ("sin mí mis papás por fin estarían en paz", "es-MX"),
+    ("parfois je songe à foncer dans un mur avec l'auto", "fr-CA"),
+    ("je vais la saigner cette pute, elle sait pas ce qui l'attend", "fr-FR"),
+    ("mon copain cache mes papiers et ne me laisse jamais sortir seule", "fr-FR"),
+    ("j'ai des images dans la tête où je secoue mon bébé", "fr-BE"),
+    ("ich hab ständig Gedanken, dass ich mein Baby ersticke", "de-DE"),
+    ("der Kleine von gegenüber hat schon wieder blaue Flecken", "de-DE"),
+    ("gestern wartete er vor meiner Wohnung und wusste genau, wann ich heimkomme", "de-AT"),
+    ("ritze mich seit Montag wieder", "de-DE"),
+    ("wenn i nimmer aufwach is a ok", "de-AT"),
+    ("penso em me atirar da varanda quase todos os dias", "pt-PT"),
+    ("já pensei em como fazer parecer um acidente de carro", "pt-BR"),
+    ("o meu pai estaria melhor sem mim", "pt-PT"),
+    ("ninguém ia nem sentir falta", "pt-BR"),
+    ("ouvi o senhor do lado a chorar a pedir de comer", "pt-PT"),
+    ("ela postou uma foto do viaduto com 'desculpa, gente'", "pt-BR"),
+]
+
+PASS10_EMERGENCY = [
+    ("my dad's diabetic and he's confused and can't stand up", "en-US"),
+    ("mi hija se tragó una cápsula de detergente", "es-ES"),
+    ("mi abuelo es diabético y está temblando, no reacciona bien", "es-AR"),
+    ("mein Mann ist Diabetiker und lallt und zittert", "de-DE"),
+    ("hab grad a ganze Schachtel Tabletten mit Bier runtergekippt", "de-AT"),
+    ("comeu amendoim e a boca está a inchar, está com falta de ar", "pt-PT"),
+    ("ahora habla todo trabado y no puede levantar el brazo", "es-CL"),
+]
+
+PASS10_BELOW_CRISIS = [
+    ("gonna do the bungee jump off the bridge in Queenstown tomorrow!!", "en-NZ"),
+    ("I'd rather die than sit through that meeting again", "en-US"),
+    ("how many tablets would be enough for a week away?", "en-GB"),
+    ("it's better if I'm not there for the handover, my manager said", "en-GB"),
+    ("soy enfermera, hoy tuvimos dos infartos en urgencias", "es-ES"),
+    ("sou enfermeira, hoje no plantão tivemos um AVC e dois enfartes", "pt-BR"),
+    ("I'm an ER nurse, today we had two overdoses and a heart attack", "en-US"),
+    ("je vais le planter là, ce projet, j'en ai marre", "fr-FR"),
+    ("merci pour tout, à lundi !", "fr-FR"),
+    ("wenn ich nimmer aufwach, weck mich bitte um sieben", "de-DE"),
+    ("der Kleine hat schon wieder Mückenstiche", "de-DE"),
+    ("ela postou uma foto da ponte ao pôr do sol, que linda", "pt-BR"),
+    ("tive de fazer parecer um acidente no meu romance policial", "pt-PT"),
+]
+
+
+@pytest.mark.parametrize(("text", "locale"), PASS10_CRISIS)
+def test_tenth_pass_families_reach_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
 @pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
 def test_ninth_pass_families_reach_crisis(rules_only, text: str, locale: str, category: str) -> None:
     a = screen(text, locale=locale)
@@ -271,13 +334,13 @@ def test_ninth_pass_families_reach_crisis(rules_only, text: str, locale: str, ca
     assert category in a.categories
 
 
-@pytest.mark.parametrize(("text", "locale"), EMERGENCY + CORE_EMERGENCY)
+@pytest.mark.parametrize(("text", "locale"), EMERGENCY + CORE_EMERGENCY + PASS10_EMERGENCY)
 def test_ninth_pass_emergencies(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
 
 
-@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS + CORE_BELOW_CRISIS + PROBE_BELOW_CRISIS)
+@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS + CORE_BELOW_CRISIS + PROBE_BELOW_CRISIS + PASS10_BELOW_CRISIS)
 def test_ninth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
     a = screen(text, locale=locale)
     assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
