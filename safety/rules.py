@@ -299,19 +299,13 @@ def match(norm: Normalized, languages: tuple[str, ...] | None = None, locale: st
     hits: list[Hit] = []
     idiom_spans: list[tuple[int, int, str]] = []
     lang_hits: dict[str, int] = {}
-    own_spans: dict[str, list[tuple[int, int, Idiom]]] = {}
-    for lang in languages:
-        own_spans[lang] = [(m.start(), m.end(), idiom) for idiom in sets[lang].idioms
-                           for m in idiom.regex.finditer(text)]
-        idiom_spans.extend((lo, hi, idiom.id) for lo, hi, idiom in own_spans[lang])
-    # A sentence-scope context ("soy enfermera, hoy hemos tenido un infarto")
-    # holds for the rules of every language: all five rule sets run on every
-    # message, and a Spanish sentence must not raise a Portuguese or French
-    # medical rule on a shared word (infarto, AVC) that its own context lowered.
     for lang in languages:
         rs = sets[lang]
-        spans = own_spans[lang] + [sp for other, o_spans in own_spans.items() if other != lang
-                                   for sp in o_spans if sp[2].scope == "sentence"]
+        spans: list[tuple[int, int, Idiom]] = []
+        for idiom in rs.idioms:
+            for m in idiom.regex.finditer(text):
+                spans.append((m.start(), m.end(), idiom))
+                idiom_spans.append((m.start(), m.end(), idiom.id))
         for pat in rs.patterns:
             for m in pat.regex.finditer(text):
                 hits.append(_judge_hit(text, m, pat, rs, spans))
