@@ -53,10 +53,7 @@ from safety.normalize import LANGUAGES, Normalized, fold, fold_pattern, load_lan
 
 __all__ = ["Hit", "RuleSet", "rule_sets", "match", "RuleResult"]
 
-# "... years ago I tried, and today I graduated": "and today" opens a new clause,
-# so a present marker after it does not cancel the past marker before it.
-_CLAUSE_BREAK = re.compile(r"[.!?;\n]|,|\bbut\b|\bpero\b|\bmais\b|\baber\b|\bmas\b|\bhowever\b|\bsino\b|\bsondern\b"
-                           r"|\b(?:and|y|et|und|e) (?=(?:today|hoy|aujourd'hui|heute|hoje|now|now i|ahora|maintenant|jetzt|agora)\b)")
+_CLAUSE_BREAK = re.compile(r"[.!?;\n]|,|\bbut\b|\bpero\b|\bmais\b|\baber\b|\bmas\b|\bhowever\b|\bsino\b|\bsondern\b")
 _SENT_BREAK = re.compile(r"[.!?\n]")
 # "my friend", "mi amiga", "mon ami"...: a specific person, not a general question
 _POSSESSIVE = re.compile(r"\b(?:my|our|mi|mis|nuestr[oa]s?|mon|ma|mes|notre|mein|meine|unser|unsere|meu|minha|meus|minhas)\b")

@@ -271,6 +271,9 @@ def test_plain_core_disclosures_reach_crisis_in_every_language(rules_only, text:
 
 
 PASS10_CRISIS = [
+    # a past attempt, then the present: the past marker must not lower it
+    ("I tried to kill myself 3 years ago and now I want to do it again", "en-US"),
+    ("hace 3 años intenté matarme y ahora quiero hacerlo otra vez", "es-MX"),
     ("how many of my dad's tramadol would be enough, asking for real", "en-GB"),
     ("honestly it would be easier for everyone if I was not around anymore", "en-IN"),
     ("some mornings I think about just stepping in front of the tram", "en-AU"),
