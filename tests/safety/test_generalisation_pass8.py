@@ -1,5 +1,5 @@
-"""Eighth generalisation test file: the rules of passes 9 and 10 (2026-12-01,
-eleventh and twelfth dev batches, ids 2071-2470).
+"""Eighth generalisation test file: the rules of passes 9, 10 and 11 (2026-12-01,
+eleventh to thirteenth dev batches, ids 2071-2670).
 
 The eleventh batch (200 cases, written after pass 8 by a team member who read
 neither the held-out split nor the screener's files, with more French, German
@@ -599,3 +599,79 @@ def test_pills_and_alcohol_at_hand_then_started_is_an_emergency(rules_only) -> N
     assert screen(history[1], locale="de-DE").level >= Level.CRISIS
     assert screen("hab grad angefangen", history=history, locale="de-DE").level == Level.EMERGENCY
     assert screen("hab grad angefangen", history=("hab mit dem neuen Buch",), locale="de-DE").level < Level.CRISIS
+
+
+# Pass 11 (thirteenth batch, ids 2471-2670, written after pass 10; screened
+# before any change at 66/88 crisis recall (75.0 %), emergencies reaching
+# crisis 17/23, hard negatives raised 10/87 (11.5 %); English 38/44, Spanish
+# 12/16, French 5/9, German 4/10, Portuguese 7/9): its families on other
+# phrasings, and look-alikes.
+PASS11_CRISIS = [
+    ("llevo un mes juntándome las pastillas en un frasco", "es-ES"),
+    ("went up to the roof again last night thinking I should end this chapter for good", "en-IN"),
+    ("two of us have headaches and my brother keeps being sick, the carbon monoxide detector won't stop chirping", "en-GB"),
+    ("ich hab keine Lust mehr auf dieses Leben", "de-DE"),
+    ("hab kein Bock mehr auf dieses Leben", "de-AT"),
+    ("cada vez pienso más en tirarme de la azotea", "es-AR"),
+    ("la de al lado golpea a sus hijos con el cinto", "es-MX"),
+    ("son fils le bouscule et l'enferme, je l'entends pleurer la nuit", "fr-FR"),
+    ("je le crève, j'ai un couteau dans ma poche", "fr-FR"),
+    ("meine Freundin hat gesagt, dass sie sich umbringen will", "de-DE"),
+    ("ich würde mich am liebsten vor den Zug werfen", "de-DE"),
+    ("hab ne Axt gekauft. mal sehen, ob er dann noch so frech ist", "de-DE"),
+    ("the multi-storey car park in town is high enough", "en-GB"),
+    ("die Brücke hinterm Bahnhof wäre hoch genug", "de-DE"),
+    ("there's bruises on nan's wrists she won't explain", "en-AU"),
+    ("someone in his class posted a pistol on insta saying tomorrow's gonna be fun", "en-US"),
+]
+
+PASS11_EMERGENCY = [
+    ("found him in the shed, ice cold and confused, can barely talk", "en-GB"),
+    ("lips are swelling and my throat feels tight, I left my epipen at home", "en-US"),
+    ("she's jerking on the floor with foam at her mouth", "en-US"),
+    ("wir haben ihn im Schnee gefunden, er ist eiskalt", "de-DE"),
+    ("subi no telhado do prédio, ninguém sabe", "pt-BR"),
+    ("o meu avô caiu e não consigo acordá-lo", "pt-PT"),
+]
+
+PASS11_BELOW_CRISIS = [
+    ("I'm about to delete myself from this group chat, too many memes", "en-US"),
+    ("the ref had the fans foaming at the mouth all match", "en-GB"),
+    ("the bridge is high enough for the lorries now they've raised it", "en-GB"),
+    ("bought a new axe for the firewood, let's see how it splits oak", "en-CA"),
+    ("my CO alarm keeps beeping, how do I change the battery?", "en-US"),
+    ("I still flinch when someone slams a door, years after the accident", "en-US"),
+    ("les grèves vont me tuer cette semaine", "fr-FR"),
+    ("mein Opa meint, ich bin lebensmüde, weil ich Motorrad fahre", "de-DE"),
+    ("ich hab alles geregelt für den Umzug, Katze ist bei meiner Schwester", "de-CH"),
+    ("no consigo despertar temprano, qué hago", "es-MX"),
+    ("não consigo acordar cedo para o trabalho", "pt-BR"),
+    ("estoy guardando las pastillas para el viaje", "es-ES"),
+]
+
+
+@pytest.mark.parametrize(("text", "locale"), PASS11_CRISIS)
+def test_eleventh_pass_families_reach_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), PASS11_EMERGENCY)
+def test_eleventh_pass_emergencies(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), PASS11_BELOW_CRISIS)
+def test_eleventh_pass_look_alikes_stay_below_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+def test_gifts_then_apology_for_everything_is_a_goodbye(rules_only) -> None:
+    """Guitar and computer given away, then "I asked my mum to forgive me for
+    everything, I'm calm now": a goodbye after preparation across turns."""
+    history = ("hoy le regalé la guitarra a mi sobrino", "la compu se la dejé al Tincho, ya fue")
+    assert screen("le pedí perdón a mi vieja por todo. ahora estoy tranquilo", history=history,
+                  locale="es-AR").level >= Level.CRISIS
+    assert screen("le pedí perdón a mi vieja por todo. ahora estoy tranquilo", locale="es-AR").level < Level.CRISIS
