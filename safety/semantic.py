@@ -21,7 +21,7 @@ rules merged, recall went from 88.0 % to 95.2 % and false alarms on hard
 negatives from 5.2 % to 3.4 %.
 
 Artefact (``safety/data/semantic_classifier.npz``, written by
-``scripts/train_safety_classifier.py``; fixed seed; about 4.3 MB for 4532 sentences):
+``scripts/train_safety_classifier.py``; fixed seed; about 4.5 MB for 4870 sentences):
 
 * ``lora_names``, ``lora_a_<i>``, ``lora_b_<i>``, ``lora_scale``: the adapter's
   low-rank factors per BERT linear layer (float32) and its merge scale;

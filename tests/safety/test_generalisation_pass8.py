@@ -623,6 +623,10 @@ PASS11_CRISIS = [
     ("die Brücke hinterm Bahnhof wäre hoch genug", "de-DE"),
     ("there's bruises on nan's wrists she won't explain", "en-AU"),
     ("someone in his class posted a pistol on insta saying tomorrow's gonna be fun", "en-US"),
+    # in-sample dev cases the retrain lost, in other words
+    ("i need all this hurting to end, forever", "en-GB"),
+    ("after friday none of this will matter anyway", "en-US"),
+    ("took the disposable bbq into the bathroom with me", "en-AU"),
 ]
 
 PASS11_EMERGENCY = [
@@ -632,6 +636,8 @@ PASS11_EMERGENCY = [
     ("wir haben ihn im Schnee gefunden, er ist eiskalt", "de-DE"),
     ("subi no telhado do prédio, ninguém sabe", "pt-BR"),
     ("o meu avô caiu e não consigo acordá-lo", "pt-PT"),
+    ("doors and vents all sealed now, I'm calm", "en-US"),
+    ("kept going and had the whole packet, everything is spinning now", "en-GB"),
 ]
 
 PASS11_BELOW_CRISIS = [
@@ -647,6 +653,10 @@ PASS11_BELOW_CRISIS = [
     ("no consigo despertar temprano, qué hago", "es-MX"),
     ("não consigo acordar cedo para o trabalho", "pt-BR"),
     ("estoy guardando las pastillas para el viaje", "es-ES"),
+    ("after friday none of it will matter, the exams are done", "en-GB"),
+    ("windows are taped up for the painting, the decorator comes monday", "en-GB"),
+    ("we're doing a bbq in the garden with the neighbours", "en-US"),
+    ("ate the whole box of chocolates and now I feel sick and sleepy lol", "en-US"),
 ]
 
 
@@ -675,3 +685,23 @@ def test_gifts_then_apology_for_everything_is_a_goodbye(rules_only) -> None:
     assert screen("le pedí perdón a mi vieja por todo. ahora estoy tranquilo", history=history,
                   locale="es-AR").level >= Level.CRISIS
     assert screen("le pedí perdón a mi vieja por todo. ahora estoy tranquilo", locale="es-AR").level < Level.CRISIS
+
+
+def test_everyday_sleep_and_drinking_relapse_stay_below_crisis(semantic_model) -> None:
+    """All layers on: after the thirteenth batch the retrained classifier put a
+    bare "I can't sleep" (the product's own example message) and a drinking
+    relapse at crisis. Two narrow idioms keep those sentences out of the
+    semantic layer, and nothing else: the same words with a disclosure still
+    reach crisis."""
+    assert screen("I can't sleep", locale="en-US").level < Level.CRISIS
+    assert screen("I relapsed with drinking last night", locale="en-US").level < Level.CRISIS
+    assert screen("I can't sleep. I just want to never wake up", locale="en-US").level >= Level.CRISIS
+    assert screen("relapsed with drinking last night and I want to end it all", locale="en-US").level >= Level.CRISIS
+
+
+def test_sleeping_tablets_taken_in_steps_after_cant_sleep_is_an_emergency(rules_only) -> None:
+    """"Can't sleep" no longer lends distress to later turns (idiom above), so
+    the overdose told in steps must stand on its own words."""
+    history = ("cant sleep", "took a few extra of my zopiclone to knock myself out")
+    a = screen("ok more than a few. the whole box. everything's gone heavy and slow", history=history, locale="en-GB")
+    assert a.level == Level.EMERGENCY
