@@ -180,23 +180,17 @@ def assess_conversation(
                            note=f"{earlier_distress} earlier distress turn(s)"))
         cats.append("suicidal_ideation")
 
-    # 1a. means in hand now after an earlier means disclosure -> emergency
+    # 1a. means in hand now after an earlier means disclosure, or after goodbye
+    #     letters or a goodbye ("wrote letters to my mum and my sister" ... "I've
+    #     got everything here with me now") -> emergency: the means at hand with
+    #     a method or preparation already named (C-SSRS preparatory behaviour)
     earlier_means = sum(1 for h in hist if h.signals & {"means", "means_weak"})
-    if "means_hold" in current.signals and earlier_means:
-        level = Level.EMERGENCY
-        ev.append(Evidence("conversation", "means_in_hand_after_means", Level.EMERGENCY, "suicidal_ideation",
-                           note=f"{earlier_means} earlier means turn(s)"))
-        cats.append("suicidal_ideation")
-
-    # 1a-bis. means in hand now after goodbye letters or a goodbye ("wrote letters
-    #         to my mum and my sister" ... "I've got everything here with me now")
-    #         -> emergency: preparation done and the means at hand (C-SSRS
-    #         preparatory behaviour with access to means)
     earlier_goodbye = sum(1 for h in hist if "goodbye" in h.signals)
-    if "means_hold" in current.signals and earlier_goodbye and not earlier_means:
+    if "means_hold" in current.signals and (earlier_means or earlier_goodbye):
+        after, n = ("means", earlier_means) if earlier_means else ("goodbye", earlier_goodbye)
         level = Level.EMERGENCY
-        ev.append(Evidence("conversation", "means_in_hand_after_goodbye", Level.EMERGENCY, "suicidal_ideation",
-                           note=f"{earlier_goodbye} earlier goodbye turn(s)"))
+        ev.append(Evidence("conversation", f"means_in_hand_after_{after}", Level.EMERGENCY, "suicidal_ideation",
+                           note=f"{n} earlier {after} turn(s)"))
         cats.append("suicidal_ideation")
 
     # 1a'. ingestion earlier + physical symptoms now (or the reverse) -> emergency

@@ -29,7 +29,7 @@ Reproducible on a given machine: fixed seed, one torch thread, deterministic
 solver (scikit-learn ``lbfgs`` logistic regression), exemplars normalised with
 :func:`safety.normalize.normalize` exactly as messages are at run time (about 8
 minutes on one core; retraining reproduced the committed artefact byte for
-byte). Writes ``safety/data/semantic_classifier.npz`` (about 4 MB) holding
+byte). Writes ``safety/data/semantic_classifier.npz`` (about 4.5 MB) holding
 the adapter's factors, the exemplar embeddings (float16), labels, two logistic regressions (crisis-or-higher vs rest; concern-or-higher
 vs none), the sha256 of the exemplar and dev files and an artefact version.
 

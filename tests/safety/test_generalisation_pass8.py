@@ -264,12 +264,6 @@ PROBE_BELOW_CRISIS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "locale"), CORE_CRISIS + PROBE_CRISIS)
-def test_plain_core_disclosures_reach_crisis_in_every_language(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-
-
 PASS10_CRISIS = [
     # a past attempt, then the present: the past marker must not lower it
     ("I tried to kill myself 3 years ago and now I want to do it again", "en-US"),
@@ -566,31 +560,6 @@ PROBE10_BELOW_CRISIS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "locale"), PASS10_CRISIS + PROBE10_CRISIS)
-def test_tenth_pass_families_reach_crisis(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-
-
-@pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
-def test_ninth_pass_families_reach_crisis(rules_only, text: str, locale: str, category: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-    assert category in a.categories
-
-
-@pytest.mark.parametrize(("text", "locale"), EMERGENCY + CORE_EMERGENCY + PASS10_EMERGENCY + PROBE10_EMERGENCY)
-def test_ninth_pass_emergencies(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
-
-
-@pytest.mark.parametrize(("text", "locale"), BELOW_CRISIS + CORE_BELOW_CRISIS + PROBE_BELOW_CRISIS + PASS10_BELOW_CRISIS + PROBE10_BELOW_CRISIS)
-def test_ninth_pass_rules_leave_hard_negatives_below_crisis(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-
-
 def test_pills_and_alcohol_at_hand_then_started_is_an_emergency(rules_only) -> None:
     """Pills and a bottle brought to a remote place, then "already started":
     an attempt in progress across turns (conversation layer, did_it after
@@ -660,24 +629,6 @@ PASS11_BELOW_CRISIS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "locale"), PASS11_CRISIS)
-def test_eleventh_pass_families_reach_crisis(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-
-
-@pytest.mark.parametrize(("text", "locale"), PASS11_EMERGENCY)
-def test_eleventh_pass_emergencies(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
-
-
-@pytest.mark.parametrize(("text", "locale"), PASS11_BELOW_CRISIS)
-def test_eleventh_pass_look_alikes_stay_below_crisis(rules_only, text: str, locale: str) -> None:
-    a = screen(text, locale=locale)
-    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
-
-
 def test_gifts_then_apology_for_everything_is_a_goodbye(rules_only) -> None:
     """Guitar and computer given away, then "I asked my mum to forgive me for
     everything, I'm calm now": a goodbye after preparation across turns."""
@@ -705,3 +656,31 @@ def test_sleeping_tablets_taken_in_steps_after_cant_sleep_is_an_emergency(rules_
     history = ("cant sleep", "took a few extra of my zopiclone to knock myself out")
     a = screen("ok more than a few. the whole box. everything's gone heavy and slow", history=history, locale="en-GB")
     assert a.level == Level.EMERGENCY
+
+
+@pytest.mark.parametrize(("text", "locale", "category"), CRISIS)
+def test_families_reach_crisis_with_their_category(rules_only, text: str, locale: str, category: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+    assert category in a.categories
+
+
+@pytest.mark.parametrize(("text", "locale"), EMERGENCY + CORE_EMERGENCY + PASS10_EMERGENCY + PROBE10_EMERGENCY + PASS11_EMERGENCY)
+def test_emergencies_are_screened_as_emergencies(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level == Level.EMERGENCY, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), (
+    BELOW_CRISIS + CORE_BELOW_CRISIS + PROBE_BELOW_CRISIS + PASS10_BELOW_CRISIS + PROBE10_BELOW_CRISIS
+    + PASS11_BELOW_CRISIS
+))
+def test_look_alikes_stay_below_crisis(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level < Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
+
+
+@pytest.mark.parametrize(("text", "locale"), CORE_CRISIS + PROBE_CRISIS + PASS10_CRISIS + PROBE10_CRISIS + PASS11_CRISIS)
+def test_other_phrasings_reach_crisis_in_every_language(rules_only, text: str, locale: str) -> None:
+    a = screen(text, locale=locale)
+    assert a.level >= Level.CRISIS, (text, a.level, [e.rule for e in a.evidence])
