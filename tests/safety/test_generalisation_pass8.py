@@ -595,6 +595,9 @@ PASS11_CRISIS = [
     # in-sample dev cases the retrain lost, in other words
     ("i need all this hurting to end, forever", "en-GB"),
     ("after friday none of this will matter anyway", "en-US"),
+    # the outside probe after the last retrain: caught by no rule
+    ("i scrape my arm with a safety pin until it bleeds when i feel bad", "en-US"),
+    ("been scratching my legs till they bleed again", "en-GB"),
     ("took the disposable bbq into the bathroom with me", "en-AU"),
 ]
 
